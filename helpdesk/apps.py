@@ -1,0 +1,15 @@
+"""App configuration: pins the auto field and wires checks and settings resets."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class HelpdeskConfig(AppConfig):
+    name = "helpdesk"
+    verbose_name = _("Helpdesk")
+    # Pinned so a host site's DEFAULT_AUTO_FIELD never causes phantom migrations.
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)
+        from . import conf  # noqa: F401  (connects the setting_changed reset)

@@ -1,0 +1,93 @@
+"""The app's settings: one object, read from the ``HELPDESK`` dict, cached.
+
+Every key has a default in ``DEFAULTS``; an unknown key raises ``ImproperlyConfigured``
+(and is reported by the ``helpdesk.E001`` system check). Nothing else in the app reads
+``django.conf.settings`` for our keys, and nothing reads it at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+DEFAULTS: dict[str, Any] = {
+    # The API's version date, sent as X-Api-Version on every response.
+    "API_VERSION": "2026-11-23",
+    # List pagination.
+    "PAGE_SIZE": 25,
+    "MAX_PAGE_SIZE": 1000,
+    # Bulk upsert (PUT /tickets): items per request and request body size in bytes.
+    "UPSERT_MAX_ITEMS": 5000,
+    "UPSERT_MAX_BYTES": 32 * 1024 * 1024,
+    # Largest body accepted by every other endpoint, in bytes.
+    "MAX_BODY_BYTES": 1024 * 1024,
+    # DRF throttle rates per scope; None disables a scope.
+    "THROTTLE_RATES": {"anon": "60/min", "user": "1200/min", "upsert": "60/min"},
+    # PostgreSQL text search configuration used by `search`.
+    "SEARCH_CONFIG": "simple",
+    # The status a new ticket starts in.
+    "DEFAULT_STATUS_ID": 1,
+    # Optional automatic status on a public reply: a status id, or None to leave it.
+    "STATUS_ON_AGENT_REPLY": None,
+    "STATUS_ON_CONTACT_REPLY": None,
+    # Dotted path to the class that turns helpdesk events into notifications.
+    "NOTIFIER": "helpdesk.notify.NullNotifier",
+}
+
+# Keys whose value is a dotted path, imported on first access.
+IMPORT_STRINGS = frozenset({"NOTIFIER"})
+
+
+class HelpdeskSettings:
+    """Attribute access to the app's settings with defaults, validated and cached."""
+
+    def __init__(self, defaults: dict[str, Any] | None = None) -> None:
+        self.defaults = defaults or DEFAULTS
+        self._cached: set[str] = set()
+        self._user: dict[str, Any] | None = None
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        if self._user is None:
+            value = getattr(settings, "HELPDESK", None) or {}
+            if not isinstance(value, dict):
+                raise ImproperlyConfigured("The HELPDESK setting must be a dict.")
+            unknown = sorted(set(value) - set(self.defaults))
+            if unknown:
+                raise ImproperlyConfigured(
+                    f"Unknown HELPDESK setting(s): {', '.join(unknown)}. "
+                    f"Known: {', '.join(sorted(self.defaults))}."
+                )
+            self._user = value
+        return self._user
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self.defaults:
+            raise AttributeError(f"Invalid helpdesk setting: {name!r}")
+        value = self.user_settings.get(name, self.defaults[name])
+        if name in IMPORT_STRINGS and isinstance(value, str):
+            value = import_string(value)
+        self._cached.add(name)
+        setattr(self, name, value)
+        return value
+
+    def reload(self) -> None:
+        for name in self._cached:
+            delattr(self, name)
+        self._cached.clear()
+        self._user = None
+
+
+helpdesk_settings = HelpdeskSettings(DEFAULTS)
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "HELPDESK":
+        helpdesk_settings.reload()
+
+
+setting_changed.connect(_reload)

@@ -1,0 +1,458 @@
+"""The helpdesk's data: tickets, their conversation and history, and reference data.
+
+Rules that span rows (dates, counters, history) live in ``services``; the models hold
+fields, constraints and small per-row helpers only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.crypto import KeyGenerator
+
+
+class Priority(models.IntegerChoices):
+    """Stored as a rank so that ordering by priority orders by urgency."""
+
+    NORMAL = 1, _("normal")
+    HIGH = 2, _("high")
+    URGENT = 3, _("urgent")
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_slug(cls, value: str) -> Priority:
+        """``"high"`` -> ``Priority.HIGH``; raises ``ValueError`` for anything else."""
+        try:
+            return cls[str(value).strip().upper()]
+        except KeyError:
+            raise ValueError(value) from None
+
+
+class Channel(models.TextChoices):
+    """Where a ticket came in; set by the code path, never by the caller."""
+
+    WEB = "web", _("web")
+    API = "api", _("API")
+    EMAIL = "email", _("email")
+
+
+class ActiveState(models.TextChoices):
+    ACTIVE = "active", _("active")
+    ARCHIVED = "archived", _("archived")
+
+
+class ReplyType(models.TextChoices):
+    REPLY = "reply", _("reply")
+    NOTE = "note", _("internal note")
+
+
+class Department(models.Model):
+    """A ticket category ("department" in the admin, ``category_id`` in the API)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    is_default = models.BooleanField(
+        _("default"),
+        default=False,
+        help_text=_("Tickets synced without a department go here. At most one."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="helpdesk_department_one_default",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Marking one department default unmarks the previous one, atomically.
+        with transaction.atomic():
+            if self.is_default:
+                Department.objects.filter(is_default=True).exclude(pk=self.pk).update(is_default=False)
+            super().save(*args, **kwargs)
+
+
+class TicketStatus(models.Model):
+    """A status row; the defaults (1 Open … 5 Customer Replied) come from a migration."""
+
+    OPEN = 1
+    CLOSED = 2
+    ON_HOLD = 3
+    ANSWERED = 4
+    CUSTOMER_REPLIED = 5
+
+    title = models.CharField(_("title"), max_length=64, unique=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_closed = models.BooleanField(
+        _("counts as closed"), default=False, help_text=_("Entering it sets the ticket's closed date.")
+    )
+    colour = models.CharField(_("colour"), max_length=7, default="#6b7280", help_text=_("A hex colour, e.g. #22c55e."))
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("status")
+        verbose_name_plural = _("statuses")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if not (len(self.colour) == 7 and self.colour.startswith("#")):
+            raise ValidationError({"colour": _("Use a hex colour such as #22c55e.")})
+        try:
+            int(self.colour[1:], 16)
+        except ValueError:
+            raise ValidationError({"colour": _("Use a hex colour such as #22c55e.")}) from None
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(Lower("name"), name="helpdesk_tag_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Client(models.Model):
+    """An organization whose contacts open tickets."""
+
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    external_id = models.CharField(
+        _("external id"), max_length=100, unique=True, null=True, blank=True,
+        help_text=_("The client's id in another system (the sync's companyExternalId)."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A blank external id means "none": NULLs never collide under the unique index.
+        if not self.external_id:
+            self.external_id = None
+        super().save(*args, **kwargs)
+
+
+class ClientDomain(models.Model):
+    """An email domain that identifies a client (``acme.com``); unique across clients."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="domains", verbose_name=_("client"))
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("email domain")
+        verbose_name_plural = _("email domains")
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.domain = self.domain.strip().lower().lstrip("@")
+        super().save(*args, **kwargs)
+
+
+class Contact(models.Model):
+    """Links a user to the client they act for; such a user is a "client contact"."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helpdesk_contact", verbose_name=_("user")
+    )
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("client"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("client contact")
+        verbose_name_plural = _("client contacts")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.client})"
+
+
+class Project(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="projects", verbose_name=_("client"))
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        ordering = ["client__name", "name"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="helpdesk_project_client_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomField(models.Model):
+    """A ticket field defined by staff; values live in ``Ticket.custom_fields`` by key."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("text")
+        TEXTAREA = "textarea", _("long text")
+        INTEGER = "integer", _("integer")
+        DECIMAL = "decimal", _("decimal")
+        BOOLEAN = "boolean", _("yes/no")
+        DATE = "date", _("date")
+        CHOICE = "choice", _("choice")
+
+    key = models.SlugField(
+        _("key"), max_length=64, unique=True,
+        help_text=_("The name used in the API and in ticket data, e.g. order_number."),
+    )
+    label = models.CharField(_("label"), max_length=100)
+    type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.TEXT)
+    choices = models.JSONField(_("choices"), default=list, blank=True, help_text=_("For the choice type: a list of strings."))
+    required = models.BooleanField(_("required"), default=False)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    help_text = models.CharField(_("help text"), max_length=255, blank=True)
+
+    # Keys that would shadow the API's own parameters.
+    RESERVED_KEYS = frozenset(
+        {"id", "tags", "search", "sort", "order", "select", "page", "limit", "offset", "status", "priority"}
+    )
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        if self.key in self.RESERVED_KEYS or self.key.startswith(("ticket_", "ticketreply_")):
+            raise ValidationError({"key": _("This key is reserved by the API.")})
+        if self.type == self.Type.CHOICE:
+            if not self.choices or not isinstance(self.choices, list) or not all(isinstance(c, str) for c in self.choices):
+                raise ValidationError({"choices": _("A choice field needs a list of strings.")})
+
+
+class Ticket(models.Model):
+    subject = models.CharField(_("subject"), max_length=255)
+    message = models.TextField(_("message"), blank=True)
+    status = models.ForeignKey(
+        TicketStatus, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("status")
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(_("source"), max_length=8, choices=Channel.choices, default=Channel.WEB)
+    active_state = models.CharField(
+        _("active state"), max_length=8, choices=ActiveState.choices, default=ActiveState.ACTIVE
+    )
+
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("department")
+    )
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("client"))
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets", verbose_name=_("project")
+    )
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="helpdesk_tickets_created", verbose_name=_("creator"),
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="helpdesk_tickets_requested", verbose_name=_("requester"),
+    )
+    assignees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="helpdesk_tickets_assigned", verbose_name=_("assignees")
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
+
+    type = models.CharField(_("type"), max_length=64, blank=True)
+    severity = models.CharField(_("severity"), max_length=64, blank=True)
+    product = models.CharField(_("product"), max_length=128, blank=True)
+    time_spent = models.DecimalField(_("time spent (minutes)"), max_digits=10, decimal_places=2, default=0)
+
+    # A ticket synced from another system: (external_source, external_id) is unique.
+    # Both NULL for our own tickets; NULLs never collide under the unique constraint,
+    # which the bulk upsert's ON CONFLICT targets.
+    external_source = models.CharField(_("external source"), max_length=64, null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=128, null=True, blank=True)
+    external_url = models.URLField(_("external URL"), max_length=500, blank=True)
+
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("last updated"), default=timezone.now)
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    last_reply_at = models.DateTimeField(_("last reply"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    # Denormalized so lists never count rows: public replies, and internal notes.
+    replies_count = models.PositiveIntegerField(_("replies"), default=0, editable=False)
+    notes_count = models.PositiveIntegerField(_("notes"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        permissions = [("archive_ticket", _("Can archive and restore tickets"))]
+        constraints = [
+            models.UniqueConstraint(fields=["external_source", "external_id"], name="helpdesk_ticket_external_unique"),
+        ]
+        indexes = [
+            # The list's default view and sorts, within the active/archived split.
+            models.Index(fields=["active_state", "-created_at", "-id"], name="hd_ticket_state_created"),
+            models.Index(fields=["active_state", "-updated_at", "-id"], name="hd_ticket_state_updated"),
+            models.Index(fields=["active_state", "priority", "-created_at"], name="hd_ticket_state_priority"),
+            models.Index(fields=["active_state", "status", "-created_at"], name="hd_ticket_state_status"),
+            models.Index(fields=["department", "status", "-created_at"], name="hd_ticket_dept_status"),
+            models.Index(fields=["client", "active_state", "-created_at"], name="hd_ticket_client_state"),
+            # Incremental sync: updated_since / created_since across all states.
+            models.Index(fields=["updated_at"], name="hd_ticket_updated"),
+            models.Index(fields=["created_at"], name="hd_ticket_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def priority_slug(self) -> str:
+        return Priority(self.priority).slug
+
+    @property
+    def is_archived(self) -> bool:
+        return self.active_state == ActiveState.ARCHIVED
+
+    @property
+    def is_external(self) -> bool:
+        return self.external_id is not None
+
+
+class Reply(models.Model):
+    """One message in a ticket's conversation: a public reply or an internal note."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies", verbose_name=_("ticket"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="helpdesk_replies", verbose_name=_("author"),
+    )
+    text = models.TextField(_("text"))
+    type = models.CharField(_("type"), max_length=5, choices=ReplyType.choices, default=ReplyType.REPLY)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="hd_reply_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} #{self.pk} on ticket #{self.ticket_id}"
+
+    @property
+    def is_note(self) -> bool:
+        return self.type == ReplyType.NOTE
+
+
+class StatusChange(models.Model):
+    """Append-only status history: one row for every status a ticket entered."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("ticket")
+    )
+    from_status = models.ForeignKey(
+        TicketStatus, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("from")
+    )
+    to_status = models.ForeignKey(TicketStatus, on_delete=models.PROTECT, related_name="+", verbose_name=_("to"))
+    changed_at = models.DateTimeField(_("at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("by"),
+    )
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
+        indexes = [models.Index(fields=["ticket", "changed_at", "id"], name="hd_statuschange_ticket_at")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id}: {self.from_status_id} -> {self.to_status_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Status history is append-only; a StatusChange cannot be edited.")
+        super().save(*args, **kwargs)
+
+
+class APIKeyManager(models.Manager["APIKey"]):
+    key_generator = KeyGenerator(prefix_length=8, secret_key_length=40)
+
+    def create_key(self, *, user: Any, name: str, expires_at: datetime.datetime | None = None) -> tuple[APIKey, str]:
+        """Create a key for ``user``; returns the row and the plain key (shown once, never stored)."""
+        key, prefix, hashed_key = self.key_generator.generate()
+        obj = self.create(user=user, name=name, prefix=prefix, hashed_key=hashed_key, expires_at=expires_at)
+        return obj, key
+
+    def get_from_key(self, key: str) -> APIKey | None:
+        """The usable key matching ``key`` (not revoked, not expired), or None."""
+        prefix, dot, secret = key.partition(".")
+        if not dot or not secret or len(prefix) != self.key_generator.prefix_length:
+            return None
+        obj = self.select_related("user").filter(prefix=prefix, revoked=False).first()
+        if obj is None or not self.key_generator.verify(key, obj.hashed_key) or obj.has_expired:
+            return None
+        return obj
+
+
+class APIKey(models.Model):
+    """A user's API key. Only its prefix is kept in clear; the key itself is hashed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helpdesk_api_keys", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the key is for, e.g. 'Zendesk sync'."))
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    hashed_key = models.CharField(_("hashed key"), max_length=200, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked = models.BooleanField(_("revoked"), default=False, help_text=_("A revoked key can never be used again."))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    objects = APIKeyManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def has_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()

@@ -1,0 +1,59 @@
+"""Reads whose result depends on who asks; shared by the API and the admin.
+
+Every selector takes the user and scopes by role (see ``permissions``): an agent sees
+every ticket, a client contact only their client's tickets and never internal notes,
+anyone else nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
+from .permissions import contact_client_id, is_agent
+
+
+def ticket_list(*, user: Any) -> QuerySet[Ticket]:
+    """The tickets ``user`` may see, with what a list row needs fetched in bulk."""
+    qs = Ticket.objects.select_related("status", "department", "client", "requester").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.only("id", "name")),
+        "assignees",
+    )
+    if is_agent(user):
+        return qs
+    client_id = contact_client_id(user)
+    if client_id is None:
+        return qs.none()
+    return qs.filter(client_id=client_id)
+
+
+def ticket_get(*, user: Any, pk: Any) -> Ticket:
+    """One ticket ``user`` may see; raises ``Ticket.DoesNotExist`` otherwise (never a hint it exists)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Ticket.DoesNotExist from None
+    return ticket_list(user=user).get(pk=pk)
+
+
+def reply_list(*, user: Any, ticket: Ticket) -> QuerySet[Reply]:
+    """The conversation, oldest first; internal notes only for agents."""
+    qs = Reply.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
+    if not is_agent(user):
+        qs = qs.filter(type=ReplyType.REPLY)
+    return qs
+
+
+def status_history(*, ticket: Ticket) -> QuerySet[StatusChange]:
+    """A ticket's status changes, oldest first."""
+    return (
+        StatusChange.objects.filter(ticket=ticket)
+        .select_related("from_status", "to_status", "changed_by")
+        .order_by("changed_at", "id")
+    )
+
+
+def status_list() -> QuerySet[TicketStatus]:
+    return TicketStatus.objects.all()

@@ -1,0 +1,442 @@
+"""Every write with a rule behind it: tickets, their status and history, tags, replies.
+
+The API, the admin and the management commands all call these functions, so the rules
+(dates, counters, history, project belongs to client, custom fields) live here only.
+Each function is keyword-only, atomic, and raises ``django.core.exceptions.ValidationError``
+(keyed by model field name, or by custom field key) before it writes anything.
+Signals and notifications go out after the transaction commits, unless ``silent``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import signals
+from .conf import helpdesk_settings
+from .custom_fields import clean_custom_fields
+from .models import (
+    ActiveState,
+    Channel,
+    Client,
+    Department,
+    Priority,
+    Project,
+    Reply,
+    ReplyType,
+    StatusChange,
+    Tag,
+    Ticket,
+    TicketStatus,
+)
+from .permissions import is_agent
+
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+
+
+def _notify(event: str, *args: Any) -> None:
+    getattr(helpdesk_settings.NOTIFIER(), event)(*args)
+
+
+def _after_commit(silent: bool, event: str, signal: Any, sender: type, notify_args: tuple, **kwargs: Any) -> None:
+    def send() -> None:
+        signal.send(sender=sender, silent=silent, **kwargs)
+        if not silent:
+            _notify(event, *notify_args)
+
+    transaction.on_commit(send)
+
+
+def _check_project(project: Project | None, client: Client | None) -> None:
+    if project is not None and client is not None and project.client_id != client.pk:
+        raise ValidationError({"project": [_("This project does not belong to the ticket's client.")]})
+
+
+def _clean_priority(priority: Any) -> int:
+    if isinstance(priority, str) and not priority.isdigit():
+        try:
+            return Priority.from_slug(priority)
+        except ValueError:
+            pass
+    else:
+        try:
+            return Priority(int(priority))
+        except (TypeError, ValueError):
+            pass
+    raise ValidationError({"priority": [_("Use one of: normal, high, urgent.")]})
+
+
+def _clean_text(field: str, value: Any, *, max_length: int | None = None, required: bool = True) -> str:
+    text = "" if value is None else str(value)
+    if required and not text.strip():
+        raise ValidationError({field: [_("This field is required.")]})
+    if max_length is not None and len(text) > max_length:
+        raise ValidationError({field: [_("At most %(n)d characters.") % {"n": max_length}]})
+    return text
+
+
+def _clean_time_spent(value: Any) -> decimal.Decimal:
+    try:
+        minutes = decimal.Decimal(str(value))
+    except decimal.InvalidOperation:
+        raise ValidationError({"time_spent": [_("Enter a number of minutes.")]}) from None
+    if not minutes.is_finite() or minutes < 0 or minutes >= 10**8:
+        raise ValidationError({"time_spent": [_("Enter a number of minutes from 0 to 99999999.")]})
+    return minutes.quantize(decimal.Decimal("0.01"))
+
+
+def _record_status(
+    ticket: Ticket, *, from_status: TicketStatus | None, to_status: TicketStatus, by: Any, at: datetime.datetime
+) -> StatusChange:
+    return StatusChange.objects.create(
+        ticket=ticket, from_status=from_status, to_status=to_status, changed_at=at, changed_by=by
+    )
+
+
+def clean_tag_names(names: Iterable[Any]) -> list[str]:
+    """Strip and de-duplicate (case-insensitively) tag names; blanks are ignored."""
+    result: dict[str, str] = {}
+    errors = []
+    for raw in names:
+        name = str(raw).strip()
+        if not name:
+            continue
+        if len(name) > TAG_MAX_LENGTH:
+            errors.append(_("Tag %(name)r is longer than %(n)d characters.") % {"name": name[:20] + "…", "n": TAG_MAX_LENGTH})
+            continue
+        result.setdefault(name.lower(), name)
+    if errors:
+        raise ValidationError({"tags": errors})
+    return list(result.values())
+
+
+def tags_get_or_create(names: Iterable[str]) -> list[Tag]:
+    """The Tag rows for ``names`` (already clean), creating the missing ones race-safely."""
+    names = list(names)
+    if not names:
+        return []
+    wanted = {n.lower(): n for n in names}
+    found = {t.name.lower(): t for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__in=wanted)}
+    missing = [Tag(name=n) for low, n in wanted.items() if low not in found]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        found = {t.name.lower(): t for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__in=wanted)}
+    return [found[low] for low in wanted]
+
+
+def _check_assignees(users: Iterable[Any]) -> list[Any]:
+    users = list(users)
+    not_agents = [str(u) for u in users if not is_agent(u)]
+    if not_agents:
+        raise ValidationError({"assignees": [_("Only active staff can be assigned: %(u)s.") % {"u": ", ".join(not_agents)}]})
+    return users
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    subject: str,
+    message: str,
+    department: Department,
+    client: Client,
+    priority: Any = Priority.NORMAL,
+    project: Project | None = None,
+    creator: Any = None,
+    requester: Any = None,
+    channel: str = Channel.WEB,
+    status: TicketStatus | None = None,
+    assignees: Iterable[Any] = (),
+    tags: Iterable[str] = (),
+    custom_fields: Mapping[str, Any] | None = None,
+    type: str = "",
+    severity: str = "",
+    product: str = "",
+    time_spent: Any = 0,
+    metadata: Mapping[str, Any] | None = None,
+    silent: bool = False,
+) -> Ticket:
+    """Open a ticket: validates everything, records the first status, sends ``ticket_created``."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    checks = [
+        ("subject", lambda: _clean_text("subject", subject, max_length=255)),
+        ("message", lambda: _clean_text("message", message)),
+        ("priority", lambda: _clean_priority(priority)),
+        ("time_spent", lambda: _clean_time_spent(time_spent)),
+        ("tags", lambda: clean_tag_names(tags)),
+        ("assignees", lambda: _check_assignees(assignees)),
+        ("project", lambda: _check_project(project, client)),
+        ("custom_fields", lambda: clean_custom_fields(custom_fields, partial=False)),
+    ]
+    for name, check in checks:
+        try:
+            cleaned[name] = check()
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+    if department is None:
+        errors.setdefault("department", []).append(_("This field is required."))
+    if client is None:
+        errors.setdefault("client", []).append(_("This field is required."))
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    status = status or TicketStatus.objects.get(pk=helpdesk_settings.DEFAULT_STATUS_ID)
+    ticket = Ticket.objects.create(
+        subject=cleaned["subject"],
+        message=cleaned["message"],
+        department=department,
+        client=client,
+        project=project,
+        priority=cleaned["priority"],
+        creator=creator,
+        requester=requester,
+        channel=channel,
+        status=status,
+        type=type or "",
+        severity=severity or "",
+        product=product or "",
+        time_spent=cleaned["time_spent"],
+        custom_fields=cleaned["custom_fields"],
+        metadata=dict(metadata or {}),
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+        closed_at=now if status.is_closed else None,
+    )
+    _record_status(ticket, from_status=None, to_status=status, by=creator, at=now)
+    if cleaned["tags"]:
+        ticket.tags.set(tags_get_or_create(cleaned["tags"]))
+    if cleaned["assignees"]:
+        ticket.assignees.set(cleaned["assignees"])
+    _after_commit(silent, "ticket_created", signals.ticket_created, Ticket, (ticket,), ticket=ticket, by=creator)
+    return ticket
+
+
+#: Fields ``ticket_update`` may change, and how each is cleaned.
+_UPDATABLE = {
+    "subject", "message", "department", "client", "project", "priority", "requester",
+    "type", "severity", "product", "time_spent", "custom_fields", "metadata",
+}
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **changes: Any) -> Ticket:
+    """Edit a ticket's fields (any subset of ``_UPDATABLE``); status, tags, assignees
+    and the active state have their own services. ``custom_fields`` is merged into the
+    current values (a blank value removes a key; required ones cannot be blanked)."""
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise TypeError(f"ticket_update() cannot change: {', '.join(sorted(unknown))}")
+    errors: dict[str, list[str]] = {}
+
+    def attempt(field: str, fn: Any) -> None:
+        try:
+            setattr(ticket, field, fn())
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+
+    if "subject" in changes:
+        attempt("subject", lambda: _clean_text("subject", changes["subject"], max_length=255))
+    if "message" in changes:
+        attempt("message", lambda: _clean_text("message", changes["message"]))
+    if "priority" in changes:
+        attempt("priority", lambda: _clean_priority(changes["priority"]))
+    if "time_spent" in changes:
+        attempt("time_spent", lambda: _clean_time_spent(changes["time_spent"]))
+    for field in ("type", "severity", "product"):
+        if field in changes:
+            max_length = Ticket._meta.get_field(field).max_length
+            attempt(field, lambda f=field: _clean_text(f, changes[f], max_length=max_length, required=False))
+    for field in ("department", "client"):
+        if field in changes:
+            if changes[field] is None:
+                errors.setdefault(field, []).append(_("This field is required."))
+            else:
+                setattr(ticket, field, changes[field])
+    if "project" in changes:
+        ticket.project = changes["project"]
+    if "requester" in changes:
+        ticket.requester = changes["requester"]
+    if "metadata" in changes:
+        ticket.metadata = dict(changes["metadata"] or {})
+    if "custom_fields" in changes:
+        attempt(
+            "custom_fields",
+            lambda: clean_custom_fields(changes["custom_fields"], existing=ticket.custom_fields, partial=True),
+        )
+    if "project" in changes or "client" in changes:
+        try:
+            _check_project(ticket.project, ticket.client)
+        except ValidationError as exc:
+            errors.setdefault("project", []).extend(exc.message_dict["project"])
+    if errors:
+        ticket.refresh_from_db()
+        raise ValidationError(errors)
+    ticket.updated_at = timezone.now()
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_status(
+    *,
+    ticket: Ticket,
+    status: TicketStatus,
+    by: Any = None,
+    at: datetime.datetime | None = None,
+    silent: bool = False,
+) -> StatusChange | None:
+    """Move a ticket to ``status``, recording history and the status/closed dates.
+
+    Returns the new ``StatusChange``, or None when the ticket already had that status.
+    The ticket row is locked, so concurrent changes each record their true ``from``.
+    """
+    current = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+    if current.status_id == status.pk:
+        return None
+    at = at or timezone.now()
+    change = _record_status(ticket, from_status=current.status, to_status=status, by=by, at=at)
+    fields = {"status": status, "status_changed_at": at, "updated_at": max(at, current.updated_at)}
+    if status.is_closed and not current.status.is_closed:
+        fields["closed_at"] = at
+    elif not status.is_closed:
+        fields["closed_at"] = None
+    Ticket.objects.filter(pk=ticket.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    _after_commit(
+        silent, "ticket_status_changed", signals.ticket_status_changed, Ticket, (ticket, change),
+        ticket=ticket, change=change, by=by,
+    )
+    return change
+
+
+def _set_active_state(ticket: Ticket, state: str) -> Ticket:
+    if ticket.active_state != state:
+        ticket.active_state = state
+        ticket.updated_at = timezone.now()
+        Ticket.objects.filter(pk=ticket.pk).update(active_state=state, updated_at=ticket.updated_at)
+    return ticket
+
+
+@transaction.atomic
+def ticket_archive(*, ticket: Ticket, by: Any = None) -> Ticket:
+    """Hide a ticket from the default lists; its data stays."""
+    return _set_active_state(ticket, ActiveState.ARCHIVED)
+
+
+@transaction.atomic
+def ticket_restore(*, ticket: Ticket, by: Any = None) -> Ticket:
+    return _set_active_state(ticket, ActiveState.ACTIVE)
+
+
+@transaction.atomic
+def ticket_set_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> list[Tag]:
+    """Replace the ticket's tags with ``tags`` (names); unknown names are created, empty clears."""
+    rows = tags_get_or_create(clean_tag_names(tags))
+    ticket.tags.set(rows)
+    ticket.updated_at = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+    return rows
+
+
+@transaction.atomic
+def ticket_add_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> list[Tag]:
+    """Add ``tags`` to the ticket's tags, keeping the ones it has."""
+    rows = tags_get_or_create(clean_tag_names(tags))
+    ticket.tags.add(*rows)
+    ticket.updated_at = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+    return rows
+
+
+@transaction.atomic
+def ticket_set_assignees(*, ticket: Ticket, assignees: Iterable[Any], by: Any = None) -> None:
+    """Replace the ticket's assignees; each must be an active staff user."""
+    users = _check_assignees(assignees)
+    ticket.assignees.set(users)
+    ticket.updated_at = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+
+
+@transaction.atomic
+def ticket_delete(*, ticket: Ticket, by: Any = None) -> None:
+    """Remove a ticket for good, with its replies and history."""
+    ticket.delete()
+
+
+@transaction.atomic
+def reply_post(
+    *,
+    ticket: Ticket,
+    author: Any,
+    text: str,
+    type: str = ReplyType.REPLY,
+    silent: bool = False,
+    at: datetime.datetime | None = None,
+) -> Reply:
+    """Add a reply or an internal note and update the ticket's dates and counters.
+
+    A public reply sets ``last_reply_at`` (and ``first_response_at`` on the first reply
+    by an agent); a note only bumps ``updated_at``, so contacts learn nothing of notes.
+    Only agents may write notes.
+    """
+    text = _clean_text("text", text)
+    if type not in ReplyType.values:
+        raise ValidationError({"type": [_("Use reply or note.")]})
+    agent = is_agent(author)
+    if type == ReplyType.NOTE and not agent:
+        raise ValidationError({"type": [_("Only agents can write internal notes.")]})
+    at = at or timezone.now()
+    reply = Reply.objects.create(ticket=ticket, author=author, text=text, type=type, created_at=at)
+    updates: dict[str, Any] = {"updated_at": at}
+    if type == ReplyType.NOTE:
+        updates["notes_count"] = F("notes_count") + 1
+    else:
+        updates["replies_count"] = F("replies_count") + 1
+        updates["last_reply_at"] = at
+        if agent:
+            updates["first_response_at"] = Coalesce(F("first_response_at"), at)
+    Ticket.objects.filter(pk=ticket.pk).update(**updates)
+    ticket.refresh_from_db(
+        fields=["updated_at", "last_reply_at", "first_response_at", "replies_count", "notes_count"]
+    )
+    if type == ReplyType.REPLY:
+        setting = "STATUS_ON_AGENT_REPLY" if agent else "STATUS_ON_CONTACT_REPLY"
+        status_id = getattr(helpdesk_settings, setting)
+        if status_id is not None:
+            ticket_change_status(ticket=ticket, status=TicketStatus.objects.get(pk=status_id), by=author, at=at, silent=silent)
+    _after_commit(silent, "reply_posted", signals.reply_posted, Reply, (reply,), reply=reply, ticket=ticket, by=author)
+    return reply
+
+
+@transaction.atomic
+def reply_delete(*, reply: Reply, by: Any = None) -> None:
+    """Delete a reply or note; the counters and ``last_reply_at`` follow.
+
+    ``first_response_at`` is kept: it records when the customer was first answered.
+    """
+    ticket_id = reply.ticket_id
+    is_note = reply.is_note
+    reply.delete()
+    updates: dict[str, Any] = {"updated_at": timezone.now()}
+    if is_note:
+        updates["notes_count"] = F("notes_count") - 1
+    else:
+        updates["replies_count"] = F("replies_count") - 1
+        updates["last_reply_at"] = Reply.objects.filter(ticket_id=ticket_id, type=ReplyType.REPLY).aggregate(
+            last=Max("created_at")
+        )["last"]
+    Ticket.objects.filter(pk=ticket_id).update(**updates)

@@ -1,0 +1,26 @@
+"""Fixtures shared by the whole suite."""
+
+import pytest
+
+from . import factories
+
+
+@pytest.fixture
+def agent(db):
+    return factories.AgentFactory()
+
+
+@pytest.fixture
+def contact(db):
+    """A client contact (the ``Contact`` row); ``contact.user`` signs in."""
+    return factories.ContactFactory()
+
+
+@pytest.fixture
+def department(db):
+    return factories.DepartmentFactory(name="Sales")
+
+
+@pytest.fixture
+def client_org(db):
+    return factories.ClientFactory(name="Acme Inc")
