@@ -1,0 +1,368 @@
+"""Time requests through the whole Django stack, in-process, and the bare SQL behind them.
+
+Every request goes through ``django.test.Client``: the real WSGI handler, the site's
+middleware and URLconf, DRF's authentication (a real ``Authorization: Bearer`` API key),
+permissions and throttling, the serializers and the JSON renderer; admin pages are
+rendered for a logged-in superuser. Only the network is left out, and the test client
+keeps one database connection open, as a deployment with persistent connections does.
+
+An endpoint that the site does not route (yet) is reported as "not available", never
+timed against something else.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import Resolver404, resolve
+
+from helpdesk import models as hd
+
+from . import seed as seedmod
+
+# p50 goals in ms on the 2-core box, PostgreSQL, 1M tickets (issue 6).
+GOALS_MS = {
+    "list": 20, "search_one": 60, "search_two": 60, "search_none": 60, "detail": 10,
+    "create": 15, "reply": 15, "upsert_new": 2000, "upsert_existing": 2000,
+    "admin_list": 150, "admin_page": 100,
+}
+# API time / bare SQL time goals.
+RATIO_GOALS = {"list": 3.0, "detail": 3.0}
+
+API_PREFIX = "/api"
+
+
+@dataclass
+class Result:
+    key: str
+    label: str
+    method: str
+    path: str
+    status: str = "ok"  # ok | not available | error
+    note: str = ""
+    n: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    mean_ms: float | None = None
+    min_ms: float | None = None
+    max_ms: float | None = None
+    queries: int | None = None
+    queries_detail: list[str] = field(default_factory=list)
+    sql_p50_ms: float | None = None
+    sql_p95_ms: float | None = None
+    ratio: float | None = None
+    goal_ms: float | None = None
+    goal_met: bool | None = None
+    ratio_goal: float | None = None
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    body: Any = None  # JSON-encoded when not None
+
+
+@dataclass
+class Scenario:
+    key: str
+    label: str
+    make: Callable[[int], Request]
+    expect: tuple[int, ...] = (200,)
+    client: str = "agent"  # agent | contact | admin
+    repeat: int | None = None
+    warmup: int | None = None
+    replay_sql: bool = False
+
+
+def _pct(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+class Harness:
+    """Builds the clients and scenarios, runs them, and collects ``Result`` rows."""
+
+    def __init__(self, info: seedmod.SeedInfo, *, repeat: int, warmup: int, write_repeat: int,
+                 upsert_repeat: int, log: Callable[[str], None] = print) -> None:
+        self.info = info
+        self.repeat = repeat
+        self.warmup = warmup
+        self.write_repeat = write_repeat
+        self.upsert_repeat = upsert_repeat
+        self.log = log
+        self.rng = random.Random(7)
+        self.max_ticket_id = hd.Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 1
+        self._setup_users()
+
+    # ------------------------------------------------------------------ set-up
+
+    def _setup_users(self) -> None:
+        User = get_user_model()
+        admin = User.objects.filter(username="bench-admin").first()
+        if admin is None:
+            admin = User.objects.create_superuser("bench-admin", "bench-admin@helpdesk.example", None)
+        _, agent_key = hd.APIKey.objects.create_key(user=admin, name="benchmark")
+        self.clients = {
+            "agent": Client(HTTP_AUTHORIZATION=f"Bearer {agent_key}"),
+            "admin": Client(),
+        }
+        self.clients["admin"].force_login(admin)
+        contact = hd.Contact.objects.select_related("user").order_by("id").first()
+        if contact is not None:
+            _, contact_key = hd.APIKey.objects.create_key(user=contact.user, name="benchmark")
+            self.clients["contact"] = Client(HTTP_AUTHORIZATION=f"Bearer {contact_key}")
+        self.admin = admin
+
+    def random_ticket(self) -> int:
+        return self.rng.randint(1, self.max_ticket_id)
+
+    # ------------------------------------------------------------------ scenarios
+
+    def scenarios(self) -> list[Scenario]:
+        api = API_PREFIX
+        dept = self.info.department_ids[0] if self.info.department_ids else 1
+        rng = self.rng
+        run = int(time.time())
+        statuses = [hd.TicketStatus.ANSWERED, hd.TicketStatus.ON_HOLD, hd.TicketStatus.OPEN]
+        s: list[Scenario] = [
+            Scenario("list", "API list (default)", lambda i: Request("GET", f"{api}/tickets"), replay_sql=True),
+            Scenario("list_limit100", "API list, limit=100",
+                     lambda i: Request("GET", f"{api}/tickets?limit=100"), replay_sql=True),
+            Scenario("list_filtered", "API list, status+department",
+                     lambda i: Request("GET", f"{api}/tickets?status=1&category_id={dept}"), replay_sql=True),
+            Scenario("list_sorted", "API list, sort=priority",
+                     lambda i: Request("GET", f"{api}/tickets?sort=ticket_priority"), replay_sql=True),
+            Scenario("list_contact", "API list as a client contact",
+                     lambda i: Request("GET", f"{api}/tickets"), client="contact", replay_sql=True),
+            Scenario("search_one", f"API search, one word ({seedmod.SEARCH_ONE_WORD})",
+                     lambda i: Request("GET", f"{api}/tickets?search={seedmod.SEARCH_ONE_WORD}"), replay_sql=True),
+            Scenario("search_two", f"API search, two words ({seedmod.SEARCH_TWO_WORDS})",
+                     lambda i: Request("GET", f"{api}/tickets?search={seedmod.SEARCH_TWO_WORDS.replace(' ', '+')}"),
+                     replay_sql=True),
+            Scenario("search_none", "API search, no hit",
+                     lambda i: Request("GET", f"{api}/tickets?search={seedmod.NO_HIT_WORD}"), replay_sql=True),
+            Scenario("detail", "API detail", lambda i: Request("GET", f"{api}/tickets/{self.random_ticket()}"),
+                     replay_sql=True),
+            Scenario("create", "API create", lambda i: Request("POST", f"{api}/tickets", {
+                "ticket_clientid": self.info.client_ids[i % len(self.info.client_ids)] if self.info.client_ids else 1,
+                "ticket_categoryid": dept,
+                "ticket_subject": f"Benchmark ticket {run}-{i}: cannot export the invoice PDF",
+                "ticket_message": "The export finishes but the file is empty. Could you have a look?",
+                "ticket_priority": "high",
+                "tags": ["billing", "export"],
+            }), expect=(201,)),
+            Scenario("reply", "API reply", lambda i: Request("POST", f"{api}/tickets/{self.random_ticket()}/replies", {
+                "ticketreply_text": f"Thank you, we are looking into it ({run}-{i}).",
+                "ticketreply_type": "reply",
+            }), expect=(201,)),
+            Scenario("status", "API status change",
+                     lambda i: Request("PUT", f"{api}/tickets/{self.random_ticket()}/status",
+                                       {"status": statuses[i % len(statuses)]})),
+            Scenario("tags", "API tags replace",
+                     lambda i: Request("PUT", f"{api}/tickets/{self.random_ticket()}/tags",
+                                       {"tags": ["billing", "vip", rng.choice(seedmod.TAGS)]})),
+            Scenario("upsert_new", "API upsert, 5000 new items",
+                     lambda i: Request("PUT", f"{api}/tickets", self.upsert_payload(f"{run}-{i}")),
+                     expect=(200,), repeat=self.upsert_repeat, warmup=1),
+            Scenario("upsert_existing", "API upsert, 5000 existing items",
+                     lambda i: Request("PUT", f"{api}/tickets", self.upsert_payload(f"{run}-{i}", again=True)),
+                     expect=(200,), repeat=self.upsert_repeat, warmup=1),
+            Scenario("admin_list", "admin ticket list", lambda i: Request("GET", "/admin/helpdesk/ticket/"),
+                     client="admin"),
+            Scenario("admin_page", "admin ticket page",
+                     lambda i: Request("GET", f"/admin/helpdesk/ticket/{self.random_ticket()}/change/"),
+                     client="admin"),
+            Scenario("admin_overview", "admin overview", lambda i: Request("GET", self.overview_path() or "-"),
+                     client="admin"),
+        ]
+        return s
+
+    def overview_path(self) -> str | None:
+        """The admin overview's URL, whatever the admin names it (None until it exists)."""
+        from django.urls import NoReverseMatch, reverse
+
+        for name in ("admin:helpdesk_overview", "admin:helpdesk-overview", "helpdesk_admin:overview",
+                     "admin:helpdesk_ticket_overview", "admin:overview"):
+            try:
+                return reverse(name)
+            except NoReverseMatch:
+                continue
+        for path in ("/admin/helpdesk/overview/", "/admin/helpdesk/ticket/overview/", "/admin/overview/"):
+            try:
+                resolve(path)
+                return path
+            except Resolver404:
+                continue
+        return None
+
+    def upsert_payload(self, batch: str, *, again: bool = False, size: int = 5000) -> list[dict]:
+        """5000 Planhat-dialect items; ``again`` re-sends batch ``batch`` of a previous new-items run
+        (same keys, changed fields), so every item updates."""
+        emails = self.info.contact_emails or ["someone@client1.example"]
+        clients = self.info.client_ids or [1]
+        items = []
+        for k in range(size):
+            created = f"2025-0{1 + k % 9}-1{k % 10}T0{k % 10}:15:00Z"
+            email = emails[k % len(emails)] if k % 5 else f"new.person{batch}-{k}@client{clients[k % len(clients)]}.example"
+            items.append({
+                "sourceId": f"bench-{batch}-{k}",
+                "source": "benchsync",
+                "email": email,
+                "name": f"Person {k}",
+                "companyId": clients[k % len(clients)],
+                "title": f"{'Updated: ' if again else ''}Synced ticket {k}: {seedmod.PROBLEMS[k % 16]} the dashboard",
+                "description": "Imported from the other helpdesk. " + seedmod.SENTENCES[k % 20],
+                "tags": ["sync", seedmod.TAGS[k % 40]],
+                "type": "question",
+                "priority": ["normal", "high", "urgent"][k % 3],
+                "status": "Closed" if again and k % 2 else "Open",
+                "history": [{"status": "Open", "time": created}],
+                "createdAt": created,
+                "updatedAt": created,
+            })
+        return items
+
+    # ------------------------------------------------------------------ running
+
+    def _send(self, scenario: Scenario, req: Request) -> Any:
+        client = self.clients.get(scenario.client)
+        if req.body is None:
+            return client.generic(req.method, req.path)
+        return client.generic(req.method, req.path, json.dumps(req.body), content_type="application/json")
+
+    def _availability(self, scenario: Scenario, req: Request) -> str | None:
+        """None if the site routes the request, else why not."""
+        if scenario.client not in self.clients:
+            return "no client contact in the data"
+        path = req.path.split("?")[0]
+        if path == "-":
+            return "no such page on this site"
+        try:
+            resolve(path)
+        except Resolver404:
+            return "no route for " + path
+        return None
+
+    def run(self, scenario: Scenario) -> Result:
+        first = scenario.make(0)
+        res = Result(scenario.key, scenario.label, first.method, first.path.split("?")[0] + (
+            "?" + first.path.split("?")[1] if "?" in first.path else ""))
+        res.goal_ms = GOALS_MS.get(scenario.key)
+        res.ratio_goal = RATIO_GOALS.get(scenario.key)
+        why = self._availability(scenario, first)
+        if why:
+            res.status, res.note = "not available", why
+            return res
+        warmup = scenario.warmup if scenario.warmup is not None else self.warmup
+        repeat = scenario.repeat if scenario.repeat is not None else (
+            self.write_repeat if first.method != "GET" else self.repeat)
+        i = 0
+        # Warm-up, and the check that the endpoint really answers what it should.
+        for _ in range(max(1, warmup)):
+            req = scenario.make(i)
+            i += 1
+            response = self._send(scenario, req)
+            if response.status_code not in scenario.expect:
+                # Every ticket the scenarios address exists, so a 404 (or 405) means the
+                # site has no such endpoint (yet): DRF routers and the admin's catch-all
+                # answer unknown paths with 404.
+                if response.status_code in (404, 405, 501):
+                    res.status = "not available"
+                else:
+                    res.status = "error"
+                res.note = f"HTTP {response.status_code} for {req.method} {req.path}: {_body(response)}"
+                return res
+        times: list[float] = []
+        gc.collect()
+        for _ in range(repeat):
+            req = scenario.make(i)
+            i += 1
+            t0 = time.perf_counter()
+            response = self._send(scenario, req)
+            times.append(time.perf_counter() - t0)
+            if response.status_code not in scenario.expect:
+                res.status = "error"
+                res.note = f"HTTP {response.status_code} for {req.method} {req.path}: {_body(response)}"
+                return res
+        res.n = len(times)
+        res.p50_ms, res.p95_ms = _ms(_pct(times, 50)), _ms(_pct(times, 95))
+        res.mean_ms, res.min_ms, res.max_ms = _ms(statistics.fmean(times)), _ms(min(times)), _ms(max(times))
+        if res.goal_ms is not None:
+            res.goal_met = res.p50_ms <= res.goal_ms
+
+        # One more request with the queries captured (capturing slows queries a little,
+        # so it is never one of the timed requests).
+        req = scenario.make(i)
+        with CaptureQueriesContext(connection) as ctx:
+            response = self._send(scenario, req)
+        res.queries = len(ctx.captured_queries)
+        res.queries_detail = [q["sql"][:300] for q in ctx.captured_queries]
+        if scenario.replay_sql and response.status_code in scenario.expect:
+            sql_times = self._replay([q["sql"] for q in ctx.captured_queries], repeat)
+            res.sql_p50_ms, res.sql_p95_ms = _ms(_pct(sql_times, 50)), _ms(_pct(sql_times, 95))
+            if res.sql_p50_ms:
+                res.ratio = round(res.p50_ms / res.sql_p50_ms, 2)
+        return res
+
+    def _replay(self, statements: list[str], repeat: int) -> list[float]:
+        """Run exactly the statements a request ran, on the raw DB-API connection, and time them."""
+        connection.ensure_connection()
+        raw = connection.connection
+        needs_tx = any(s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")) for s in statements)
+
+        def once() -> None:
+            cur = raw.cursor()
+            try:
+                for sql in statements:
+                    cur.execute(sql)
+                    if cur.description is not None:
+                        cur.fetchall()
+            finally:
+                cur.close()
+
+        def run() -> None:
+            if needs_tx:
+                with transaction.atomic():
+                    once()
+            else:
+                once()
+
+        for _ in range(max(1, self.warmup)):
+            run()
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t0)
+        return times
+
+
+def _body(response: Any) -> str:
+    if "json" not in response.get("Content-Type", ""):
+        return f"({response.get('Content-Type', 'no content type')})"
+    try:
+        text = response.content.decode("utf-8", "replace")
+    except Exception:  # streaming responses
+        return "(streaming)"
+    return " ".join(text.split())[:300]
+
+
+def to_dict(result: Result) -> dict[str, Any]:
+    return asdict(result)
