@@ -33,6 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=50, help="timed requests per read scenario (default 50)")
     p.add_argument("--write-repeat", type=int, default=30, help="timed requests per write scenario (default 30)")
     p.add_argument("--upsert-repeat", type=int, default=3, help="timed 5000-item upserts (default 3)")
+    p.add_argument("--upsert-size", type=int, default=5000, help="items per upsert request (default 5000)")
     p.add_argument("--warmup", type=int, default=5, help="untimed requests before each scenario (default 5)")
     p.add_argument("--only", help="comma-separated scenario keys to run (default: all)")
     p.add_argument("--reuse", action="store_true",
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             info = seed.describe(info)
 
         harness = measure.Harness(info, repeat=args.repeat, warmup=args.warmup, write_repeat=args.write_repeat,
-                                  upsert_repeat=args.upsert_repeat, log=log)
+                                  upsert_repeat=args.upsert_repeat, upsert_size=args.upsert_size, log=log)
         scenarios = harness.scenarios()
         if args.only:
             wanted = {k.strip() for k in args.only.split(",")}
