@@ -49,7 +49,7 @@ def _coerce(field: CustomField, value: Any) -> Any:
         # would make int() build a gigantic number: bound it first.
         if not number.is_finite() or number != number.to_integral_value():
             raise ValueError(_("Enter a whole number."))
-        if abs(number) > INTEGER_LIMIT:
+        if number.copy_abs() > INTEGER_LIMIT:  # copy_abs, unlike abs(), never rounds or overflows
             raise ValueError(_("Enter a whole number between -%(n)d and %(n)d.") % {"n": INTEGER_LIMIT})
         return int(number)
     if field.type == T.DECIMAL:
