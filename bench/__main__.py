@@ -41,6 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "(skips building and seeding)")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards (default: drop it)")
     p.add_argument("--json", help="where to write the results (default bench/results/<db>-<n>.json)")
+    p.add_argument("--profile", metavar="DIR",
+                   help="also profile 10 requests of each scenario with pyinstrument; text reports go to DIR")
     p.add_argument("--note", default="", help="free text stored with the results (e.g. machine load)")
     p.add_argument("--settings", default="bench.settings", help="Django settings module (default %(default)s)")
     return p.parse_args(argv)
@@ -177,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             info = seed.describe(info)
 
         harness = measure.Harness(info, repeat=args.repeat, warmup=args.warmup, write_repeat=args.write_repeat,
-                                  upsert_repeat=args.upsert_repeat, upsert_size=args.upsert_size, log=log)
+                                  upsert_repeat=args.upsert_repeat, upsert_size=args.upsert_size,
+                                  profile_dir=args.profile, log=log)
         scenarios = harness.scenarios()
         if args.only:
             wanted = {k.strip() for k in args.only.split(",")}

@@ -65,6 +65,11 @@ class Result:
     goal_ms: float | None = None
     goal_met: bool | None = None
     ratio_goal: float | None = None
+    # Per statement of the replayed SQL: p50 ms and the start of the statement.
+    sql_breakdown: list[dict[str, Any]] = field(default_factory=list)
+    # The query plan of the slowest replayed statement (EXPLAIN ANALYZE on PostgreSQL).
+    slowest_plan: str = ""
+    profile: str = ""
 
 
 @dataclass
@@ -100,13 +105,15 @@ class Harness:
     """Builds the clients and scenarios, runs them, and collects ``Result`` rows."""
 
     def __init__(self, info: seedmod.SeedInfo, *, repeat: int, warmup: int, write_repeat: int,
-                 upsert_repeat: int, upsert_size: int = 5000, log: Callable[[str], None] = print) -> None:
+                 upsert_repeat: int, upsert_size: int = 5000, profile_dir: str | None = None,
+                 log: Callable[[str], None] = print) -> None:
         self.info = info
         self.repeat = repeat
         self.warmup = warmup
         self.write_repeat = write_repeat
         self.upsert_repeat = upsert_repeat
         self.upsert_size = upsert_size
+        self.profile_dir = profile_dir
         self.log = log
         self.rng = random.Random(7)
         self.max_ticket_id = hd.Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 1
@@ -323,25 +330,70 @@ class Harness:
         res.queries = len(ctx.captured_queries)
         res.queries_detail = [q["sql"][:300] for q in ctx.captured_queries]
         if scenario.replay_sql and response.status_code in scenario.expect:
-            sql_times = self._replay([q["sql"] for q in ctx.captured_queries], repeat)
+            statements = [q["sql"] for q in ctx.captured_queries]
+            sql_times, per_statement = self._replay(statements, repeat)
             res.sql_p50_ms, res.sql_p95_ms = _ms(_pct(sql_times, 50)), _ms(_pct(sql_times, 95))
             if res.sql_p50_ms:
                 res.ratio = round(res.p50_ms / res.sql_p50_ms, 2)
+            res.sql_breakdown = [
+                {"p50_ms": _ms(_pct(t, 50)), "sql": sql[:160]} for sql, t in zip(statements, per_statement)
+            ]
+            slowest = max(range(len(statements)), key=lambda k: statistics.median(per_statement[k]))
+            res.slowest_plan = self._explain(statements[slowest])
+        if self.profile_dir:
+            res.profile = self._profile(scenario, i + 1)
         return res
 
-    def _replay(self, statements: list[str], repeat: int) -> list[float]:
-        """Run exactly the statements a request ran, on the raw DB-API connection, and time them."""
+    def _explain(self, sql: str) -> str:
+        if not sql.lstrip().upper().startswith("SELECT"):
+            return ""
+        prefix = "EXPLAIN (ANALYZE, BUFFERS) " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+        try:
+            cur = connection.connection.cursor()
+            try:
+                cur.execute(prefix + sql)
+                return "\n".join(" | ".join(str(c) for c in row) for row in cur.fetchall())
+            finally:
+                cur.close()
+        except Exception as exc:  # a plan is a diagnostic, never a reason to fail the run
+            return f"(no plan: {exc})"
+
+    def _profile(self, scenario: Scenario, i: int, count: int = 10) -> str:
+        """Profile ``count`` requests with pyinstrument; returns the text report's path."""
+        from pathlib import Path
+
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+        reqs = [self._make(scenario, i + k) for k in range(count)]
+        profiler.start()
+        for req in reqs:
+            self._send(scenario, req)
+        profiler.stop()
+        out = Path(self.profile_dir) / f"{connection.vendor}-{self.max_ticket_id}-{scenario.key}.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+        return str(out)
+
+    def _replay(self, statements: list[str], repeat: int) -> tuple[list[float], list[list[float]]]:
+        """Run exactly the statements a request ran, on the raw DB-API connection, and time them
+        (the whole set, and each statement)."""
         connection.ensure_connection()
         raw = connection.connection
         needs_tx = any(s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")) for s in statements)
 
+        per_statement: list[list[float]] = [[] for _ in statements]
+        perf = time.perf_counter
+
         def once() -> None:
             cur = raw.cursor()
             try:
-                for sql in statements:
+                for k, sql in enumerate(statements):
+                    t0 = perf()
                     cur.execute(sql)
                     if cur.description is not None:
                         cur.fetchall()
+                    per_statement[k].append(perf() - t0)
             finally:
                 cur.close()
 
@@ -354,12 +406,14 @@ class Harness:
 
         for _ in range(max(1, self.warmup)):
             run()
+        for timings in per_statement:
+            timings.clear()
         times = []
         for _ in range(repeat):
             t0 = time.perf_counter()
             run()
             times.append(time.perf_counter() - t0)
-        return times
+        return times, per_statement
 
 
 def _body(response: Any) -> str:
