@@ -192,6 +192,9 @@ class Harness:
             Scenario("upsert_existing", f"API upsert, {self.upsert_size} existing items",
                      lambda i: Request("PUT", f"{api}/tickets", self.upsert_payload(f"{run}-{i}", again=True, size=self.upsert_size)),
                      expect=(200,), repeat=self.upsert_repeat, warmup=1),
+            Scenario("upsert_service_new", f"sync service, {self.upsert_size} new items", lambda i: Request("CALL", "-")),
+            Scenario("upsert_service_existing", f"sync service, {self.upsert_size} existing items",
+                     lambda i: Request("CALL", "-")),
             Scenario("admin_list", "admin ticket list", lambda i: Request("GET", "/admin/helpdesk/ticket/"),
                      client="admin"),
             Scenario("admin_page", "admin ticket page",
@@ -275,7 +278,48 @@ class Harness:
             return "no route for " + path
         return None
 
+    def run_upsert_service(self, scenario: Scenario) -> Result:
+        """The sync engineer's ``bench.upsert.measure``: ``ticket_bulk_upsert`` called directly,
+        without HTTP, on this (big) database. One call times a new batch, then the same batch
+        as updates; both scenarios come from the same calls."""
+        res = Result(scenario.key, scenario.label, "CALL", "helpdesk.sync.ticket_bulk_upsert")
+        res.goal_ms = GOALS_MS.get(scenario.key.replace("service_", ""))
+        try:
+            from . import upsert
+        except ImportError:
+            res.status, res.note = "not available", "bench/upsert.py (the sync's benchmark) is not on this branch"
+            return res
+        cached = getattr(self, "_service_runs", None)
+        if cached is None:
+            runs = []
+            try:
+                upsert.measure(self.upsert_size, seed=f"warm{int(time.time())}")
+                for k in range(self.upsert_repeat):
+                    seed = f"svc{int(time.time())}-{k}"
+                    if k == self.upsert_repeat - 1:
+                        with CaptureQueriesContext(connection) as ctx:
+                            runs.append(upsert.measure(self.upsert_size, seed=seed))
+                        self._service_queries = len(ctx.captured_queries)
+                    else:
+                        runs.append(upsert.measure(self.upsert_size, seed=seed))
+            except (Exception, SystemExit) as exc:
+                res.status, res.note = "error", f"bench.upsert.measure failed: {exc!r}"[:300]
+                return res
+            cached = self._service_runs = runs
+        phase = "create" if scenario.key.endswith("_new") else "update"
+        times = [r[phase] for r in cached]
+        res.n = len(times)
+        res.p50_ms, res.p95_ms = _ms(_pct(times, 50)), _ms(_pct(times, 95))
+        res.mean_ms, res.min_ms, res.max_ms = _ms(statistics.fmean(times)), _ms(min(times)), _ms(max(times))
+        res.queries = getattr(self, "_service_queries", None)
+        res.note = "queries: the last create and update together" if res.queries is not None else ""
+        if res.goal_ms is not None:
+            res.goal_met = res.p50_ms <= res.goal_ms
+        return res
+
     def run(self, scenario: Scenario) -> Result:
+        if scenario.key.startswith("upsert_service"):
+            return self.run_upsert_service(scenario)
         first = scenario.make(0)
         res = Result(scenario.key, scenario.label, first.method, first.path.split("?")[0] + (
             "?" + first.path.split("?")[1] if "?" in first.path else ""))
