@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--upsert-repeat", type=int, default=3, help="timed 5000-item upserts (default 3)")
     p.add_argument("--upsert-size", type=int, default=5000, help="items per upsert request (default 5000)")
     p.add_argument("--warmup", type=int, default=5, help="untimed requests before each scenario (default 5)")
+    p.add_argument("--budget", type=float, default=60.0,
+                   help="seconds of timed requests per scenario before it stops early (at least 5 requests; "
+                        "default 60)")
     p.add_argument("--only", help="comma-separated scenario keys to run (default: all)")
     p.add_argument("--reuse", action="store_true",
                    help="keep an existing benchmark database that already holds --tickets tickets "
@@ -180,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
 
         harness = measure.Harness(info, repeat=args.repeat, warmup=args.warmup, write_repeat=args.write_repeat,
                                   upsert_repeat=args.upsert_repeat, upsert_size=args.upsert_size,
-                                  profile_dir=args.profile, log=log)
+                                  profile_dir=args.profile, budget=args.budget, log=log)
         scenarios = harness.scenarios()
         if args.only:
             wanted = {k.strip() for k in args.only.split(",")}

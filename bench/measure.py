@@ -41,6 +41,7 @@ GOALS_MS = {
 RATIO_GOALS = {"list": 3.0, "detail": 3.0}
 
 API_PREFIX = "/api"
+MIN_SAMPLES = 5
 
 
 @dataclass
@@ -106,6 +107,7 @@ class Harness:
 
     def __init__(self, info: seedmod.SeedInfo, *, repeat: int, warmup: int, write_repeat: int,
                  upsert_repeat: int, upsert_size: int = 5000, profile_dir: str | None = None,
+                 budget: float = 60.0,
                  log: Callable[[str], None] = print) -> None:
         self.info = info
         self.repeat = repeat
@@ -114,6 +116,9 @@ class Harness:
         self.upsert_repeat = upsert_repeat
         self.upsert_size = upsert_size
         self.profile_dir = profile_dir
+        # Seconds of timed requests per scenario: a slow one (a search over millions of
+        # rows) stops early, after at least MIN_SAMPLES requests, and says so in ``n``.
+        self.budget = budget
         self.log = log
         self.rng = random.Random(7)
         self.max_ticket_id = hd.Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 1
@@ -333,8 +338,12 @@ class Harness:
         repeat = scenario.repeat if scenario.repeat is not None else (
             self.write_repeat if first.method != "GET" else self.repeat)
         i = 0
-        # Warm-up, and the check that the endpoint really answers what it should.
-        for _ in range(max(1, warmup)):
+        # Warm-up, and the check that the endpoint really answers what it should
+        # (a slow scenario warms up for a quarter of its time budget at most).
+        warm_deadline = time.perf_counter() + self.budget / 4
+        for k in range(max(1, warmup)):
+            if k and time.perf_counter() > warm_deadline:
+                break
             req = self._make(scenario, i)
             i += 1
             response = self._send(scenario, req)
@@ -350,7 +359,11 @@ class Harness:
                 return res
         times: list[float] = []
         gc.collect()
-        for _ in range(repeat):
+        deadline = time.perf_counter() + self.budget
+        for k in range(repeat):
+            if k >= MIN_SAMPLES and time.perf_counter() > deadline:
+                res.note = f"stopped after {k} of {repeat} requests (time budget {self.budget:g} s)"
+                break
             req = self._make(scenario, i)
             i += 1
             t0 = time.perf_counter()
@@ -452,8 +465,11 @@ class Harness:
             run()
         for timings in per_statement:
             timings.clear()
-        times = []
-        for _ in range(repeat):
+        times: list[float] = []
+        deadline = time.perf_counter() + self.budget
+        for k in range(repeat):
+            if k >= MIN_SAMPLES and time.perf_counter() > deadline:
+                break
             t0 = time.perf_counter()
             run()
             times.append(time.perf_counter() - t0)
