@@ -85,7 +85,7 @@ def ticket_data(t: Ticket) -> dict[str, Any]:
             "closed": dt(t.closed_at),
         },
         "replies_count": t.replies_count,
-        "tags": [tag.name for tag in t.tags.all()],
+        "tags": sorted((tag.name for tag in t.tags.all()), key=str.lower),
         "type": t.type,
         "severity": t.severity,
         "product": t.product,
