@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from ..conf import helpdesk_settings
 from .authentication import APIKeyAuthentication
 from .exceptions import RequestTooLarge, exception_handler
+from .openapi import HelpdeskAutoSchema
 from .pagination import HelpdeskPagination
 from .permissions import IsHelpdeskUser
 from .renderers import EnvelopeJSONRenderer, HelpdeskBrowsableAPIRenderer, unwrapped
@@ -52,6 +53,9 @@ class HelpdeskAPIMixin:
     pagination_class = HelpdeskPagination
     filter_backends = [DjangoFilterBackend]
     versioning_class = None
+    schema = HelpdeskAutoSchema()
+    #: Actions whose success body is sent without the envelope (see ``renderers.unwrapped``).
+    unwrapped_actions: tuple[str, ...] = ()
 
     def get_exception_handler(self) -> Any:
         return exception_handler

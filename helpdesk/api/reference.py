@@ -26,7 +26,7 @@ from .serializers import (
 )
 
 
-class ReferenceListView(HelpdeskAPIMixin, generics.GenericAPIView):
+class ReferenceListView(HelpdeskAPIMixin, generics.ListAPIView):
     """A paginated list rendered by ``row`` (a plain function, like the tickets)."""
 
     filter_backends: list[Any] = []
@@ -34,7 +34,7 @@ class ReferenceListView(HelpdeskAPIMixin, generics.GenericAPIView):
     def row(self, obj: Any) -> dict[str, Any]:
         return self.get_serializer(obj).data
 
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response([self.row(obj) for obj in page])
 

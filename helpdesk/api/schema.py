@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
 from .base import HelpdeskAPIMixin
-
-
-class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "helpdesk.api.authentication.APIKeyAuthentication"
-    name = "apiKey"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <api key>"}
 
 
 def only_helpdesk_endpoints(endpoints: list[Any], **kwargs: Any) -> list[Any]:
@@ -40,4 +31,8 @@ class SchemaView(HelpdeskAPIMixin, SpectacularAPIView):
         "PREPROCESSING_HOOKS": ["helpdesk.api.schema.only_helpdesk_endpoints"],
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": None,
+        "ENUM_NAME_OVERRIDES": {
+            "PriorityEnum": ["normal", "high", "urgent"],
+            "ReplyTypeEnum": ["reply", "note"],
+        },
     }

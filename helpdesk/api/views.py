@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status as http
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -43,6 +44,15 @@ from .serializers import (
 )
 from .upsert import BulkUpsertMixin
 
+SELECT_PARAM = OpenApiParameter(
+    "select", str, description="Comma-separated top-level fields to return (sparse fields); unknown names are a 422."
+)
+TAGS_ARRAY_PARAM = OpenApiParameter(
+    "tags[]", {"type": "array", "items": {"type": "string"}}, style="form", explode=True,
+    description="Tickets carrying all of these tags (same as repeating `tags`).",
+)
+TICKET_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The ticket id.")
+
 TICKET_FIELDS = tuple(TicketSerializer().fields)
 
 
@@ -68,8 +78,40 @@ def _sparse(data: dict[str, Any], select: tuple[str, ...] | None) -> dict[str, A
     return data if select is None else {name: data[name] for name in select}
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List and search tickets",
+        description="Active tickets by default, newest first. Agents see every ticket; a client contact "
+        "only their client's.",
+        parameters=[SELECT_PARAM, TAGS_ARRAY_PARAM],
+        responses=TicketSerializer(many=True),
+    ),
+    create=extend_schema(
+        summary="Create a ticket",
+        description="JSON or form-encoded. Enabled custom fields are sent by their key next to the `ticket_*` "
+        "fields (required ones are enforced); any other key is a 422. A contact may leave out "
+        "`ticket_clientid` (their own client) and may not set `tags`.",
+        request=TicketCreateSerializer,
+        responses={201: TicketSerializer},
+    ),
+    retrieve=extend_schema(summary="Get a ticket", parameters=[SELECT_PARAM], responses=TicketSerializer),
+    partial_update=extend_schema(
+        summary="Edit a ticket (agents)",
+        description="Any subset of the department, project, subject, message, priority and custom fields. "
+        "A blank custom field removes it, unless it is required (422).",
+        request=TicketUpdateSerializer,
+        responses=TicketSerializer,
+    ),
+    destroy=extend_schema(
+        summary="Delete a ticket (needs helpdesk.delete_ticket)",
+        description="Permanent, with its replies and history.",
+        responses={204: OpenApiResponse(description="Deleted.")},
+    ),
+)
 class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     """Tickets. Routes are wired by hand in ``helpdesk.api.urls`` (trailing slash optional)."""
+
+    unwrapped_actions = ("bulk_upsert",)
 
     filterset_class = TicketFilterSet
     serializer_class = TicketSerializer
@@ -196,6 +238,11 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     # -- status, archive, tags ---------------------------------------------------------
 
+    @extend_schema(
+        summary="Change the status (agents)", request=TicketStatusWriteSerializer, responses=TicketSerializer,
+        description="Records the change in the history; entering a closed status sets `dates.closed`, leaving it "
+        "clears it.",
+    )
     def set_status(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         self.require_agent()
@@ -203,6 +250,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         services.ticket_change_status(ticket=ticket, status=data["status"], by=request.user, silent=True)
         return self.ticket_response(ticket)
 
+    @extend_schema(summary="Archive (agents)", request=None, responses=TicketSerializer)
     def archive(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         self.require_agent()
@@ -210,6 +258,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         services.ticket_archive(ticket=ticket, by=request.user)
         return self.ticket_response(ticket)
 
+    @extend_schema(summary="Restore from the archive (agents)", request=None, responses=TicketSerializer)
     def restore(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         self.require_agent()
@@ -217,6 +266,10 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         services.ticket_restore(ticket=ticket, by=request.user)
         return self.ticket_response(ticket)
 
+    @extend_schema(
+        summary="Replace the tags (agents)", request=TicketTagsWriteSerializer, responses=TicketSerializer,
+        description="The full set: unknown tags are created, an empty list (or `tags=` in a form) clears.",
+    )
     def set_tags(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         self.require_agent()
@@ -229,6 +282,16 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     # -- conversation and history -----------------------------------------------------
 
+    @extend_schema(
+        methods=["GET"], summary="The conversation", description="Oldest first. Contacts never see internal notes.",
+        request=None, responses=ReplySerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"], summary="Post a reply or note",
+        description="Updates the ticket's `last_updated` and `last_reply` (and `first_response` on the first "
+        "agent reply). Sends no email. Contacts may post replies only.",
+        request=ReplyWriteSerializer, responses={201: ReplySerializer},
+    )
     def replies(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         if request.method == "POST":
@@ -250,6 +313,11 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             raise from_django(exc, REPLY_FIELD_NAMES) from None
         return Response(reply_data(reply), status=http.HTTP_201_CREATED)
 
+    @extend_schema(
+        summary="Delete a reply (agents)",
+        parameters=[OpenApiParameter("reply_id", int, OpenApiParameter.PATH)],
+        responses={204: OpenApiResponse(description="Deleted.")},
+    )
     def delete_reply(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         self.require_agent()
@@ -262,6 +330,10 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         services.reply_delete(reply=reply, by=request.user)
         return Response(status=http.HTTP_204_NO_CONTENT)
 
+    @extend_schema(
+        summary="Status history (agents)", description="Oldest first: `from`, `to`, `at`, `by`.",
+        responses=HistorySerializer(many=True),
+    )
     def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         self.require_agent()
