@@ -49,8 +49,3 @@ def anon():
 def ticket(department, client_org):
     return factories.TicketFactory(department=department, client=client_org, subject="Cannot log in")
 
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The factories set a password per user; PBKDF2 would dominate the suite's run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,7 +6,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 BASE = "https://your-domain"
 KEY = "YOUR_API_KEY"
@@ -39,6 +39,9 @@ def parse(command: str) -> Curl:
             curl.headers[name.strip()] = value.strip()
         elif word in ("-d", "--data", "--data-raw"):
             curl.data.append(next(it))
+        elif word == "--data-urlencode":
+            name, _, value = next(it).partition("=")
+            curl.data.append(f"{name}={quote_plus(value)}")
         elif word == "-G":
             curl.get = True
         elif word.startswith("-"):
