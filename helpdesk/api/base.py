@@ -13,7 +13,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
@@ -22,6 +22,7 @@ from .authentication import APIKeyAuthentication
 from .exceptions import RequestTooLarge, exception_handler
 from .openapi import HelpdeskAutoSchema
 from .pagination import HelpdeskPagination
+from .parsers import SafeJSONParser
 from .permissions import IsHelpdeskUser
 from .renderers import EnvelopeJSONRenderer, HelpdeskBrowsableAPIRenderer, unwrapped
 from .throttling import AnonThrottle, UpsertThrottle, UserThrottle
@@ -45,7 +46,7 @@ class HelpdeskAPIMixin:
     """Mix into any DRF view of the helpdesk API (before the DRF base class)."""
 
     renderer_classes = [EnvelopeJSONRenderer, HelpdeskBrowsableAPIRenderer]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
     authentication_classes = [APIKeyAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated, IsHelpdeskUser]
     throttle_classes = [AnonThrottle, UserThrottle, UpsertThrottle]

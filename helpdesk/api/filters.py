@@ -64,6 +64,8 @@ class WordListField(forms.Field):
         if isinstance(value, str):
             value = [value]
         items = [str(v).strip() for v in value if str(v).strip()]
+        if any("\x00" in item for item in items):
+            raise forms.ValidationError(_("Null characters are not allowed."))
         if len(items) > MAX_LIST:
             raise forms.ValidationError(_("At most %(n)d values.") % {"n": MAX_LIST})
         return items

@@ -372,6 +372,10 @@ class TicketWriteSerializer(StrictSerializer):
     )
 
     def clean_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
+        # PostgreSQL cannot store NUL characters in text or JSON; say so instead of failing.
+        nul = {key: [_("Null characters are not allowed.")] for key, value in extra.items() if "\x00" in str(value)}
+        if nul:
+            raise DjangoValidationError(nul)
         instance = self.instance
         clean_custom_fields(extra, existing=instance.custom_fields if instance else None, partial=self.partial)
         return extra
@@ -418,6 +422,8 @@ class StatusField(serializers.Field):
         if isinstance(data, bool) or isinstance(data, (dict, list)) or data is None:
             raise serializers.ValidationError(_("Enter a status id."))
         text = str(data).strip()
+        if "\x00" in text:
+            raise serializers.ValidationError(_("Null characters are not allowed."))
         qs = TicketStatus.objects.all()
         status = None
         if text.isdigit():
