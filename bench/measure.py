@@ -169,6 +169,8 @@ class Harness:
             Scenario("search_two", f"API search, two words ({seedmod.SEARCH_TWO_WORDS})",
                      lambda i: Request("GET", f"{api}/tickets?search={seedmod.SEARCH_TWO_WORDS.replace(' ', '+')}"),
                      replay_sql=True),
+            Scenario("search_common", f"API search, common word ({seedmod.SEARCH_COMMON_WORD})",
+                     lambda i: Request("GET", f"{api}/tickets?search={seedmod.SEARCH_COMMON_WORD}"), replay_sql=True),
             Scenario("search_none", "API search, no hit",
                      lambda i: Request("GET", f"{api}/tickets?search={seedmod.NO_HIT_WORD}"), replay_sql=True),
             Scenario("detail", "API detail", lambda i: Request("GET", f"{api}/tickets/{self.random_ticket()}"),

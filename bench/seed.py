@@ -102,8 +102,12 @@ REPLY_SENTENCES = [
 ]
 # A word that the generated text never contains: the "no hit" search.
 NO_HIT_WORD = "xylophonequartz"
-SEARCH_ONE_WORD = "invoice"
-SEARCH_TWO_WORDS = "refund invoice"
+# Search words with a realistic spread: "checkout" is in ~5% of the subjects (and in no
+# other text), "duplicate checkout" in ~0.35%; "invoice" is everywhere (subjects, messages
+# and ~65% of conversations), the worst case of a common word.
+SEARCH_ONE_WORD = "checkout"
+SEARCH_TWO_WORDS = "duplicate checkout"
+SEARCH_COMMON_WORD = "invoice"
 
 
 @dataclass

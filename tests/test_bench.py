@@ -18,7 +18,7 @@ TICKETS = 40
 API_BUILT = importlib.util.find_spec("helpdesk.api") is not None
 
 ALL_SCENARIOS = {
-    "list", "list_limit100", "list_filtered", "list_sorted", "list_contact", "search_one", "search_two",
+    "list", "list_limit100", "list_filtered", "list_sorted", "list_contact", "search_one", "search_two", "search_common",
     "search_none", "detail", "create", "reply", "status", "tags", "upsert_new", "upsert_existing",
     "upsert_service_new", "upsert_service_existing",
     "admin_list", "admin_page", "admin_overview",
