@@ -325,8 +325,11 @@ class Ticket(models.Model):
             # The list's default view and sorts, within the active/archived split.
             models.Index(fields=["active_state", "-created_at", "-id"], name="hd_ticket_state_created"),
             models.Index(fields=["active_state", "-updated_at", "-id"], name="hd_ticket_state_updated"),
-            models.Index(fields=["active_state", "priority", "-created_at"], name="hd_ticket_state_priority"),
-            models.Index(fields=["active_state", "status", "-created_at"], name="hd_ticket_state_status"),
+            # Every key descending, as the API sorts (``sort=ticket_priority`` is priority,
+            # created, id, all in the one direction): a forward scan serves ``desc`` and a
+            # backward scan ``asc``, with no sort of the whole table.
+            models.Index(fields=["active_state", "-priority", "-created_at", "-id"], name="hd_ticket_state_priority"),
+            models.Index(fields=["active_state", "-status", "-created_at", "-id"], name="hd_ticket_state_status"),
             models.Index(fields=["department", "status", "-created_at"], name="hd_ticket_dept_status"),
             models.Index(fields=["client", "active_state", "-created_at"], name="hd_ticket_client_state"),
             # Incremental sync: updated_since / created_since across all states.
