@@ -38,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=60.0,
                    help="seconds of timed requests per scenario before it stops early (at least 5 requests; "
                         "default 60)")
+    p.add_argument("--statement-timeout", type=float, default=30.0,
+                   help="abort any SQL statement after this many seconds; the scenario is reported as not "
+                        "answering (default 30)")
     p.add_argument("--only", help="comma-separated scenario keys to run (default: all)")
     p.add_argument("--reuse", action="store_true",
                    help="keep an existing benchmark database that already holds --tickets tickets "
@@ -181,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{info.contacts:,} contacts")
             info = seed.describe(info)
 
+        measure.install_statement_timeout(args.statement_timeout)
         harness = measure.Harness(info, repeat=args.repeat, warmup=args.warmup, write_repeat=args.write_repeat,
                                   upsert_repeat=args.upsert_repeat, upsert_size=args.upsert_size,
                                   profile_dir=args.profile, budget=args.budget, log=log)

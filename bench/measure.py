@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
+from django.db.backends.signals import connection_created
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
@@ -42,6 +43,43 @@ RATIO_GOALS = {"list": 3.0, "detail": 3.0}
 
 API_PREFIX = "/api"
 MIN_SAMPLES = 5
+
+
+class RequestFailed(Exception):
+    """A request raised instead of answering (e.g. it hit the statement timeout)."""
+
+
+def install_statement_timeout(seconds: float) -> None:
+    """Abort any single SQL statement after ``seconds``, on every connection Django opens.
+
+    A search that scans millions of rows can run for minutes; like a production server
+    behind a proxy timeout, the benchmark gives up on it and reports it.
+    """
+    ms = int(seconds * 1000)
+    deadline = [0.0]  # SQLite: when the running statement must stop; 0 = no statement running
+
+    def on_connect(sender: Any, connection: Any, **kwargs: Any) -> None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute(f"SET statement_timeout = {ms}")
+        elif connection.vendor == "sqlite":
+            # Called every 10k virtual-machine steps; a true return interrupts the statement.
+            connection.connection.set_progress_handler(
+                lambda: bool(deadline[0]) and time.perf_counter() > deadline[0], 10000
+            )
+
+    def timed_execute(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        deadline[0] = time.perf_counter() + seconds
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            deadline[0] = 0.0
+
+    connection_created.connect(on_connect, weak=False)
+    if connection.vendor == "sqlite":
+        connection.execute_wrappers.append(timed_execute)
+    if connection.connection is not None:
+        on_connect(None, connection)
 
 
 @dataclass
@@ -261,9 +299,16 @@ class Harness:
 
     def _send(self, scenario: Scenario, req: Request) -> Any:
         client = self.clients.get(scenario.client)
-        if req.body is None:
-            return client.generic(req.method, req.path)
-        return client.generic(req.method, req.path, req.body, content_type="application/json")
+        try:
+            if req.body is None:
+                return client.generic(req.method, req.path)
+            return client.generic(req.method, req.path, req.body, content_type="application/json")
+        except OperationalError as exc:
+            # The statement timeout (see ``install_statement_timeout``) or a real failure:
+            # either way the request did not answer, which the run reports.
+            if connection.vendor == "postgresql" and not connection.in_atomic_block:
+                connection.close()
+            raise RequestFailed(f"{req.method} {req.path}: {' '.join(str(exc).split())[:200]}") from exc
 
     def _make(self, scenario: Scenario, i: int) -> Request:
         """The i-th request, its body already JSON-encoded: building it is not what we time."""
@@ -327,6 +372,18 @@ class Harness:
     def run(self, scenario: Scenario) -> Result:
         if scenario.key.startswith("upsert_service"):
             return self.run_upsert_service(scenario)
+        try:
+            return self._run(scenario)
+        except RequestFailed as exc:
+            first = scenario.make(0)
+            res = Result(scenario.key, scenario.label, first.method, first.path)
+            res.goal_ms = GOALS_MS.get(scenario.key)
+            res.status, res.note = "error", f"did not answer: {exc}"
+            if res.goal_ms is not None:
+                res.goal_met = False
+            return res
+
+    def _run(self, scenario: Scenario) -> Result:
         first = scenario.make(0)
         res = Result(scenario.key, scenario.label, first.method, first.path.split("?")[0] + (
             "?" + first.path.split("?")[1] if "?" in first.path else ""))
@@ -390,7 +447,11 @@ class Harness:
         res.queries_detail = [q["sql"][:300] for q in ctx.captured_queries]
         if scenario.replay_sql and response.status_code in scenario.expect:
             statements = [q["sql"] for q in ctx.captured_queries]
-            sql_times, per_statement = self._replay(statements, repeat)
+            try:
+                sql_times, per_statement = self._replay(statements, repeat)
+            except Exception as exc:  # e.g. the statement timeout: the request passed, the replay did not
+                res.note = f"SQL replay failed: {' '.join(str(exc).split())[:200]}"
+                return res
             res.sql_p50_ms, res.sql_p95_ms = _ms(_pct(sql_times, 50)), _ms(_pct(sql_times, 95))
             if res.sql_p50_ms:
                 res.ratio = round(res.p50_ms / res.sql_p50_ms, 2)
@@ -463,7 +524,10 @@ class Harness:
             else:
                 once()
 
-        for _ in range(max(1, self.warmup)):
+        warm_deadline = time.perf_counter() + self.budget / 4
+        for k in range(max(1, self.warmup)):
+            if k and time.perf_counter() > warm_deadline:
+                break
             run()
         for timings in per_statement:
             timings.clear()
