@@ -49,6 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", help="where to write the results (default bench/results/<db>-<n>.json)")
     p.add_argument("--profile", metavar="DIR",
                    help="also profile 10 requests of each scenario with pyinstrument; text reports go to DIR")
+    p.add_argument("--merge", action="store_true",
+                   help="update the scenarios run now in an existing results file and keep the others "
+                        "(each result records when and at which commit it was measured)")
     p.add_argument("--note", default="", help="free text stored with the results (e.g. machine load)")
     p.add_argument("--settings", default="bench.settings", help="Django settings module (default %(default)s)")
     return p.parse_args(argv)
@@ -196,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         busy0, total0 = cpu_times()
         t_start = time.time()
         results = []
+        commit = git_commit()
         for sc in scenarios:
             log(f"== {sc.label}")
             r = measure.to_dict(harness.run(sc))
@@ -204,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
                     + (f", SQL p50 {r['sql_p50_ms']} ms, ratio {r['ratio']}" if r["ratio"] is not None else ""))
             else:
                 log(f"   {r['status']}: {r['note']}")
+            r["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            r["commit"] = commit
+            r["load_average"] = round(os.getloadavg()[0], 2)
             results.append(r)
         busy1, total1 = cpu_times()
         with connection.cursor() as cur:
@@ -232,9 +239,18 @@ def main(argv: list[str] | None = None) -> int:
             "commit": git_commit(),
             "note": args.note,
         }
-        print_table(results, meta)
         out = Path(args.json) if args.json else ROOT / "bench" / "results" / f"{args.db}-{args.tickets}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
+        if args.merge and out.exists():
+            old = json.loads(out.read_text())
+            fresh = {r["key"]: r for r in results}
+            order = [s.key for s in harness.scenarios()]
+            kept = {r["key"]: r for r in old["results"] if r["key"] not in fresh}
+            merged = {**kept, **fresh}
+            results = [merged[k] for k in order if k in merged]
+            meta["merged_runs"] = old["meta"].get("merged_runs", [old["meta"]["measured_at"]]) + [meta["measured_at"]]
+            meta["seed"] = old["meta"]["seed"] if not meta["seed"].get("seconds") else meta["seed"]
+        print_table(results, meta)
         tmp = out.with_suffix(".json.tmp")
         tmp.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
         tmp.replace(out)
