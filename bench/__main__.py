@@ -130,19 +130,19 @@ def print_table(results: list[dict], meta: dict) -> None:
     print()
     print(f"helpdesk benchmark: {meta['db']} ({meta['db_version']}), {meta['tickets']:,} tickets, "
           f"{meta['seed']['replies']:,} replies; in-process Django test client; commit {meta['commit']}")
-    head = f"{'scenario':<38}{'p50 ms':>9}{'p95 ms':>9}{'queries':>8}{'SQL p50':>9}{'API/SQL':>8}{'goal':>7}  n"
+    head = f"{'scenario':<44}{'p50 ms':>9}{'p95 ms':>9}{'queries':>8}{'SQL p50':>9}{'API/SQL':>8}{'goal':>7}  n"
     print(head)
     print("-" * len(head))
     for r in results:
         if r["status"] != "ok":
-            print(f"{r['label']:<38}  {r['status']}: {r['note'][:110]}")
+            print(f"{r['label']:<44}  {r['status']}: {r['note'][:110]}")
             continue
         goal = ""
         if r["goal_ms"] is not None:
             goal = f"{'ok' if r['goal_met'] else 'MISS'} {r['goal_ms']:g}"
         sql = f"{r['sql_p50_ms']:.2f}" if r["sql_p50_ms"] is not None else ""
         ratio = f"{r['ratio']:.1f}" if r["ratio"] is not None else ""
-        print(f"{r['label']:<38}{r['p50_ms']:>9.2f}{r['p95_ms']:>9.2f}{r['queries']:>8}{sql:>9}{ratio:>8}"
+        print(f"{r['label']:<44}{r['p50_ms']:>9.2f}{r['p95_ms']:>9.2f}{r['queries']:>8}{sql:>9}{ratio:>8}"
               f"{goal:>10}  {r['n']}")
     print(f"machine: {meta['cpus']} CPUs, load average {meta['load_before']} before, {meta['load_after']} after; "
           f"whole-machine CPU busy during measurement {meta['cpu_busy_pct']}%")
