@@ -121,6 +121,14 @@ class TestSort:
         assert ids(api.get("/api/tickets?sort=-ticket_status")) == [c.pk, b.pk, a.pk]
         assert ids(api.get("/api/tickets?sort=ticket_status&order=asc")) == [a.pk, b.pk, c.pk]
 
+    def test_ties_within_a_priority_oldest_first_when_descending(self, api, department, client_org, now):
+        old, new = (
+            factories.TicketFactory(priority=Priority.HIGH, created_at=now - datetime.timedelta(hours=h))
+            for h in (5, 1)
+        )
+        assert ids(api.get("/api/tickets?sort=-ticket_priority")) == [old.pk, new.pk]
+        assert ids(api.get("/api/tickets?sort=ticket_priority&order=asc")) == [new.pk, old.pk]
+
     def test_last_updated(self, api, three, now):
         a, b, c = three
         a.updated_at = now
@@ -180,6 +188,24 @@ class TestPagination:
         assert r.status_code == 422
         assert field in r.json()["error"]["fields"]
 
+    def test_count_is_exact_up_to_the_setting(self, api, many, settings):
+        settings.HELPDESK = {"COUNT_EXACT_UP_TO": 7}
+        assert api.get("/api/tickets?limit=2").json()["meta"] == {
+            "page": 1, "limit": 2, "offset": 0, "total": 7, "pages": 4
+        }
+
+    def test_past_the_cap_the_total_is_an_estimate_never_below_the_known_rows(self, api, many, settings):
+        from django.db import connection
+
+        settings.HELPDESK = {"COUNT_EXACT_UP_TO": 3}
+        meta = api.get("/api/tickets?limit=2&page=3").json()["meta"]
+        if connection.vendor == "postgresql":
+            assert meta["total_exact"] is False
+            assert meta["total"] >= 7  # 6 rows seen up to this full page, and one more
+            assert meta["pages"] == -(-meta["total"] // 2)
+        else:  # other databases always count
+            assert meta["total"] == 7 and "total_exact" not in meta
+
     def test_max_limit_is_accepted(self, api, many):
         assert api.get("/api/tickets?limit=1000").status_code == 200
 
@@ -232,6 +258,19 @@ class TestSearch:
     def test_odd_input_is_never_an_error(self, api, three, text):
         assert api.get("/api/tickets", {"search": text}).status_code == 200
 
+    @pytest.mark.parametrize("cap", [0, 1, 2000])
+    def test_same_results_past_the_matched_ids_cap(self, api, three, agent, monkeypatch, cap):
+        # Past MAX_MATCHED_IDS the search filters row by row; the answer must not change.
+        from helpdesk.api import search
+
+        monkeypatch.setattr(search, "MAX_MATCHED_IDS", cap)
+        a, b, c = three
+        services.reply_post(ticket=b, author=agent, text="printer refund", silent=True)
+        assert ids(api.get("/api/tickets?search=printer")) == [b.pk, a.pk]
+        assert ids(api.get(f"/api/tickets?search={c.pk}")) == [c.pk]
+        assert ids(api.get("/api/tickets?search=" + c.client.name)) == [c.pk]
+        assert ids(api.get("/api/tickets?search=nothing-like-it")) == []
+
     def test_combined_with_filters(self, api, three):
         assert ids(api.get("/api/tickets?search=login&status=1")) == []
 
@@ -248,7 +287,7 @@ class TestQueryCount:
         with django_assert_max_num_queries(5):
             r = api.get("/api/tickets?limit=30")
         assert len(r.json()["data"]) == 30
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(7):
             r = api.get("/api/tickets?limit=10&status=1&tags[]=" + tags[0].name + "&search=a")
         assert r.status_code == 200
 
