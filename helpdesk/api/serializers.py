@@ -59,10 +59,14 @@ def user_name(user: Any) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
-def ticket_data(t: Ticket) -> dict[str, Any]:
-    """The ticket object of API.md. Needs ``ticket_list``'s select/prefetch to stay query-free."""
+def ticket_data(t: Ticket, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The ticket object of API.md. Needs ``ticket_list``'s select/prefetch to stay query-free.
+
+    With ``fields`` only those keys are built (``tags`` and ``assignee_ids`` need their
+    prefetch only when asked for).
+    """
     requester = t.requester
-    return {
+    data = {
         "id": t.pk,
         "subject": t.subject,
         "message": t.message,
@@ -77,7 +81,7 @@ def ticket_data(t: Ticket) -> dict[str, Any]:
         "requester": (
             {"id": requester.pk, "email": requester.email, "name": user_name(requester)} if requester else None
         ),
-        "assignee_ids": sorted(u.pk for u in t.assignees.all()),
+        "assignee_ids": sorted(u.pk for u in t.assignees.all()) if fields is None or "assignee_ids" in fields else None,
         "dates": {
             "created": dt(t.created_at),
             "last_updated": dt(t.updated_at),
@@ -87,7 +91,7 @@ def ticket_data(t: Ticket) -> dict[str, Any]:
             "closed": dt(t.closed_at),
         },
         "replies_count": t.replies_count,
-        "tags": sorted((tag.name for tag in t.tags.all()), key=str.lower),
+        "tags": sorted((tag.name for tag in t.tags.all()), key=str.lower) if fields is None or "tags" in fields else None,
         "type": t.type,
         "severity": t.severity,
         "product": t.product,
@@ -100,6 +104,7 @@ def ticket_data(t: Ticket) -> dict[str, Any]:
         "custom_fields": t.custom_fields or {},
         "metadata": t.metadata or {},
     }
+    return data if fields is None else {name: data[name] for name in fields}
 
 
 def reply_data(r: Reply) -> dict[str, Any]:

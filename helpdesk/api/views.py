@@ -170,8 +170,13 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         select = self.select()
         queryset = self.filter_queryset(self.get_queryset())
+        if select is not None:
+            # Sparse fields skip the prefetch queries they do not need.
+            queryset = queryset.prefetch_related(None).prefetch_related(
+                *[name for field, name in (("tags", "tags"), ("assignee_ids", "assignees")) if field in select]
+            )
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response([_sparse(ticket_data(t), select) for t in page])
+        return self.get_paginated_response([ticket_data(t, fields=select) for t in page])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         select = self.select()

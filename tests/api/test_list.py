@@ -304,3 +304,23 @@ class TestQueryCount:
         contact_api.get("/api/tickets")
         with django_assert_max_num_queries(5):
             assert contact_api.get("/api/tickets").status_code == 200
+
+
+@pytest.mark.parametrize("value, ok", [(None, True), (1, True), (0, False), ("many", False), (True, False)])
+def test_count_cap_setting_is_checked(settings, value, ok):
+    from helpdesk.checks import check_settings
+
+    settings.HELPDESK = {"COUNT_EXACT_UP_TO": value}
+    messages = [e.msg for e in check_settings()]
+    assert ok == (not any("COUNT_EXACT_UP_TO" in m for m in messages))
+
+
+def test_sparse_fields_skip_unneeded_prefetches(api, department, client_org, agent, django_assert_max_num_queries):
+    for _ in range(5):
+        factories.TicketFactory(department=department, client=client_org, tags=[factories.TagFactory()], assignees=[agent])
+    api.get("/api/tickets")
+    with django_assert_max_num_queries(2):  # key lookup, page
+        rows = api.get("/api/tickets?select=id,subject").json()["data"]
+    assert len(rows) == 5 and set(rows[0]) == {"id", "subject"}
+    rows = api.get("/api/tickets?select=tags,assignee_ids").json()["data"]
+    assert all(len(r["tags"]) == 1 and r["assignee_ids"] == [agent.pk] for r in rows)
