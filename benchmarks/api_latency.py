@@ -50,8 +50,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
-    from helpdesk.conf import helpdesk_settings
     from django.test.utils import override_settings
+
+    from helpdesk.conf import helpdesk_settings
 
     User = get_user_model()
     agent, _ = User.objects.get_or_create(username="bench-agent", defaults={"is_staff": True})

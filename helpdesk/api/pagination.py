@@ -131,8 +131,7 @@ class HelpdeskPagination(BasePagination):
         return [
             {
                 "name": "limit", "in": "query", "required": False,
-                "description": "Rows per page (default %s, at most %s; more is a 422)."
-                % (helpdesk_settings.PAGE_SIZE, helpdesk_settings.MAX_PAGE_SIZE),
+                "description": f"Rows per page (default {helpdesk_settings.PAGE_SIZE}, at most {helpdesk_settings.MAX_PAGE_SIZE}; more is a 422).",
                 "schema": {"type": "integer", "minimum": 1, "maximum": helpdesk_settings.MAX_PAGE_SIZE},
             },
             {

@@ -26,6 +26,7 @@ from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
 from .exceptions import ValidationFailed, from_django
 from .filters import TicketFilterSet
+from .permissions import IsAgent
 from .serializers import (
     REPLY_FIELD_NAMES,
     TICKET_FIELD_NAMES,
@@ -128,6 +129,13 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             "archive": EmptySerializer,
             "restore": EmptySerializer,
         }.get(self.action, TicketSerializer)
+
+    def get_permissions(self) -> list[Any]:
+        """The bulk upsert is for agents only, whatever its mixin checks."""
+        permissions = super().get_permissions()
+        if self.action == "bulk_upsert":
+            permissions.append(IsAgent())
+        return permissions
 
     def get_queryset(self) -> Any:
         """The tickets the caller may see (``selectors.ticket_list``)."""

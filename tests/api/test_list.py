@@ -49,7 +49,7 @@ class TestFilters:
 
     @pytest.mark.parametrize("value, expected", [("1", "a"), ("Closed", "b"), ("on hold", "c"), ("1,2", "ab"), ("open,3", "ac")])
     def test_status_by_id_title_and_lists(self, api, three, value, expected):
-        by_name = dict(zip("abc", three))
+        by_name = dict(zip("abc", three, strict=False))
         assert sorted(ids(api.get("/api/tickets", {"status": value}))) == sorted(by_name[x].pk for x in expected)
 
     def test_unknown_status_is_422(self, api, three):
@@ -278,7 +278,7 @@ class TestSearch:
 class TestQueryCount:
     def test_list_queries_do_not_grow_with_page_size(self, api, department, client_org, agent, django_assert_max_num_queries):
         tags = [factories.TagFactory() for _ in range(3)]
-        for i in range(30):
+        for _i in range(30):
             factories.TicketFactory(
                 department=department, client=client_org, tags=tags, assignees=[agent],
                 requester=factories.UserFactory(),
