@@ -121,13 +121,13 @@ class TestSort:
         assert ids(api.get("/api/tickets?sort=-ticket_status")) == [c.pk, b.pk, a.pk]
         assert ids(api.get("/api/tickets?sort=ticket_status&order=asc")) == [a.pk, b.pk, c.pk]
 
-    def test_ties_within_a_priority_oldest_first_when_descending(self, api, department, client_org, now):
+    def test_ties_within_a_priority_follow_the_direction(self, api, department, client_org, now):
         old, new = (
             factories.TicketFactory(priority=Priority.HIGH, created_at=now - datetime.timedelta(hours=h))
             for h in (5, 1)
         )
-        assert ids(api.get("/api/tickets?sort=-ticket_priority")) == [old.pk, new.pk]
-        assert ids(api.get("/api/tickets?sort=ticket_priority&order=asc")) == [new.pk, old.pk]
+        assert ids(api.get("/api/tickets?sort=-ticket_priority")) == [new.pk, old.pk]
+        assert ids(api.get("/api/tickets?sort=ticket_priority&order=asc")) == [old.pk, new.pk]
 
     def test_last_updated(self, api, three, now):
         a, b, c = three
