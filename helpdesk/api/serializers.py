@@ -81,7 +81,7 @@ def ticket_data(t: Ticket, fields: tuple[str, ...] | None = None) -> dict[str, A
         "requester": (
             {"id": requester.pk, "email": requester.email, "name": user_name(requester)} if requester else None
         ),
-        "assignee_ids": sorted(u.pk for u in t.assignees.all()) if fields is None or "assignee_ids" in fields else None,
+        "assignee_ids": _assignee_ids(t) if fields is None or "assignee_ids" in fields else None,
         "dates": {
             "created": dt(t.created_at),
             "last_updated": dt(t.updated_at),
@@ -91,7 +91,7 @@ def ticket_data(t: Ticket, fields: tuple[str, ...] | None = None) -> dict[str, A
             "closed": dt(t.closed_at),
         },
         "replies_count": t.replies_count,
-        "tags": sorted((tag.name for tag in t.tags.all()), key=str.lower) if fields is None or "tags" in fields else None,
+        "tags": _tag_names(t) if fields is None or "tags" in fields else None,
         "type": t.type,
         "severity": t.severity,
         "product": t.product,
@@ -105,6 +105,21 @@ def ticket_data(t: Ticket, fields: tuple[str, ...] | None = None) -> dict[str, A
         "metadata": t.metadata or {},
     }
     return data if fields is None else {name: data[name] for name in fields}
+
+
+def _tag_names(t: Ticket) -> list[str]:
+    # The API's PostgreSQL queryset annotates the names (views.ticket_queryset); else prefetched.
+    names = getattr(t, "tag_names", None)
+    if names is None:
+        names = [tag.name for tag in t.tags.all()]
+    return sorted(names, key=str.lower)
+
+
+def _assignee_ids(t: Ticket) -> list[int]:
+    ids = getattr(t, "assignee_id_list", None)
+    if ids is None:
+        ids = [u.pk for u in t.assignees.all()]
+    return sorted(ids)
 
 
 def reply_data(r: Reply) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from helpdesk import services
@@ -284,9 +285,11 @@ class TestQueryCount:
                 requester=factories.UserFactory(),
             )
         api.get("/api/tickets")  # touches last_used_at once
-        with django_assert_max_num_queries(5):
+        # key, page, tags, assignees, count; on PostgreSQL tags and assignees ride in the page query
+        with django_assert_max_num_queries(3 if connection.vendor == "postgresql" else 5):
             r = api.get("/api/tickets?limit=30")
         assert len(r.json()["data"]) == 30
+        assert all(len(row["tags"]) == 3 and row["assignee_ids"] == [agent.pk] for row in r.json()["data"])
         with django_assert_max_num_queries(7):
             r = api.get("/api/tickets?limit=10&status=1&tags[]=" + tags[0].name + "&search=a")
         assert r.status_code == 200
@@ -295,8 +298,9 @@ class TestQueryCount:
         ticket.tags.set([factories.TagFactory()])
         ticket.assignees.set([agent])
         api.get(f"/api/tickets/{ticket.pk}")
-        with django_assert_max_num_queries(4):
-            assert api.get(f"/api/tickets/{ticket.pk}").status_code == 200
+        with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 4):
+            r = api.get(f"/api/tickets/{ticket.pk}")
+        assert r.json()["data"]["assignee_ids"] == [agent.pk] and len(r.json()["data"]["tags"]) == 1
 
     def test_contact_list_queries(self, contact_api, contact, django_assert_max_num_queries):
         for _ in range(10):
