@@ -1,0 +1,129 @@
+"""List filters for the ticket list: active/archived (archived hidden by default),
+assignee ("mine", "unassigned", or an agent), and autocomplete filters for relations with
+too many rows to list (clients, tags), built on Django's own autocomplete widget.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from ..models import ActiveState, Ticket
+
+
+class ActiveStateFilter(admin.SimpleListFilter):
+    """Active tickets unless the user asks for archived ones (or all)."""
+
+    title = _("state")
+    parameter_name = "state"
+    ALL = "all"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (ActiveState.ACTIVE, _("Active")),
+            (ActiveState.ARCHIVED, _("Archived")),
+            (self.ALL, _("All")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        value = self.value()
+        if value == self.ALL:
+            return queryset
+        if value == ActiveState.ARCHIVED:
+            return queryset.filter(active_state=ActiveState.ARCHIVED)
+        return queryset.filter(active_state=ActiveState.ACTIVE)
+
+    def choices(self, changelist: Any):
+        # No "All" link of Django's own: "Active" is the default, selected with no parameter.
+        value = self.value() or ActiveState.ACTIVE
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup} if lookup != ActiveState.ACTIVE else {},
+                    [self.parameter_name] if lookup == ActiveState.ACTIVE else [],
+                ),
+                "display": title,
+            }
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    """Tickets assigned to me, to nobody, or to one agent."""
+
+    title = _("assignee")
+    parameter_name = "assignee"
+    MINE = "mine"
+    NONE = "none"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        choices: list[tuple[str, Any]] = [(self.MINE, _("Assigned to me")), (self.NONE, _("Unassigned"))]
+        # Agents only: a helpdesk has tens of them, not thousands.
+        agents = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(pk=request.user.pk)
+        for user in agents.order_by("first_name", "last_name", "username"):
+            choices.append((str(user.pk), user.get_full_name() or user.get_username()))
+        return choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        value = self.value()
+        through = Ticket.assignees.through.objects.filter(ticket_id=OuterRef("pk"))
+        if value == self.MINE:
+            return queryset.filter(Exists(through.filter(user_id=request.user.pk)))
+        if value == self.NONE:
+            return queryset.filter(~Exists(through))
+        if value and value.isdigit():
+            return queryset.filter(Exists(through.filter(user_id=int(value))))
+        return queryset
+
+
+class AutocompleteListFilter(admin.FieldListFilter):
+    """Filter on a relation by picking one row in Django's autocomplete widget.
+
+    Needs the related model's admin to have ``search_fields`` and the field to be in the
+    ticket admin's ``autocomplete_fields`` (the same rules as Django's autocomplete).
+    Renders a small GET form, so it works without JavaScript too (enter an id).
+    """
+
+    template = "admin/helpdesk/autocomplete_filter.html"
+
+    def __init__(self, field: Any, request: HttpRequest, params: dict, model: Any, model_admin: Any, field_path: str):
+        self.lookup_kwarg = f"{field_path}__{field.target_field.name}__exact"
+        super().__init__(field, request, params, model, model_admin, field_path)
+        value = self.used_parameters.get(self.lookup_kwarg)
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        self.lookup_val = value if value and str(value).isdigit() else None
+        if value and self.lookup_val is None:
+            # A non-numeric id matches nothing rather than raising an error page.
+            self.used_parameters[self.lookup_kwarg] = ["0"]
+        self.widget = AutocompleteSelect(field, model_admin.admin_site, attrs={"data-width": "100%"})
+        self.title = field.verbose_name
+        self.request = request
+
+    def expected_parameters(self) -> list[str]:
+        return [self.lookup_kwarg]
+
+    def has_output(self) -> bool:
+        return True
+
+    def choices(self, changelist: Any):
+        # The template renders a form, not links; "All" clears the filter.
+        hidden = [(k, v) for k, v in changelist.params.items() if k not in (self.lookup_kwarg, "p")]
+        yield {
+            "selected": self.lookup_val is None,
+            "query_string": changelist.get_query_string(remove=[self.lookup_kwarg]),
+            "display": _("All"),
+            "widget": self.widget.render(self.lookup_kwarg, self.lookup_val, attrs={"id": f"id_filter_{self.field_path}"}),
+            "name": self.lookup_kwarg,
+            "hidden": hidden,
+        }
+
+    @property
+    def media(self) -> Any:
+        return self.widget.media
+
