@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
@@ -101,7 +102,12 @@ class AutocompleteListFilter(admin.FieldListFilter):
         if value and self.lookup_val is None:
             # A non-numeric id matches nothing rather than raising an error page.
             self.used_parameters[self.lookup_kwarg] = ["0"]
-        self.widget = AutocompleteSelect(field, model_admin.admin_site, attrs={"data-width": "100%"})
+        # A form field gives the widget the choices iterator it reads the selected row from.
+        self.widget = forms.ModelChoiceField(
+            queryset=field.remote_field.model._default_manager.all(),
+            required=False,
+            widget=AutocompleteSelect(field, model_admin.admin_site, attrs={"data-width": "100%"}),
+        ).widget
         self.title = field.verbose_name
         self.request = request
 

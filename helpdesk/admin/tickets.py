@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -125,10 +126,6 @@ class TicketAdmin(admin.ModelAdmin):
     )
     actions = ("assign_to_me", "unassign", "add_tag", "archive", "restore")
 
-    class Media:
-        css = {"all": ("helpdesk/admin.css",)}
-        js = ("helpdesk/admin.js",)
-
     # -- reading ---------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
@@ -144,8 +141,10 @@ class TicketAdmin(admin.ModelAdmin):
     @property
     def media(self) -> Any:
         # The list's autocomplete filters need Django's select2 on the change list too.
+        # (Defining ``media`` here means a ``class Media`` would be ignored: ours goes here too.)
         widget = AutocompleteSelect(Ticket._meta.get_field("client"), self.admin_site)
-        return super().media + widget.media
+        own = forms.Media(css={"all": ("helpdesk/admin.css",)}, js=("helpdesk/admin.js",))
+        return super().media + widget.media + own
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Ticket], search_term: str):
         """``#123`` finds ticket 123; a plain number also matches the id; text searches fields."""
@@ -157,6 +156,15 @@ class TicketAdmin(admin.ModelAdmin):
         if term.isdigit() and len(term) <= 18:
             results = queryset.filter(Q(pk=int(term)) | Q(pk__in=results.values("pk")))
         return results, may_have_duplicates
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(field, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            # Agents pick statuses, departments and people here; they do not edit them.
+            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+            widget.can_view_related = db_field.name in ("client", "project", "requester")
+        return field
 
     @admin.display(description=gettext_lazy("ID"), ordering="id")
     def ticket_id(self, obj: Ticket) -> str:

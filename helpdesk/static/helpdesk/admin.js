@@ -24,7 +24,7 @@
         var note = form.querySelector('input[name=type]:checked').value === 'note';
         form.classList.toggle('hd-is-note', note);
         button.textContent = note ? button.dataset.labelNote : button.dataset.labelReply;
-        textarea.placeholder = note ? 'Write an internal note…' : 'Write a reply…';
+        textarea.placeholder = note ? textarea.dataset.placeholderNote : textarea.dataset.placeholderReply;
       };
       form.querySelectorAll('input[name=type]').forEach(function (r) { r.addEventListener('change', sync); });
       sync();
