@@ -32,7 +32,10 @@ class TicketAdminForm(forms.ModelForm):
 
     class Meta:
         model = Ticket
-        fields = "__all__"
+        fields = (
+            "subject", "message", "status", "priority", "department", "assignees", "tags", "client", "project",
+            "requester", "type", "severity", "product", "time_spent", "custom_fields", "metadata",
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

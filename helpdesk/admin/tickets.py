@@ -216,8 +216,9 @@ class TicketAdmin(admin.ModelAdmin):
     def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
                         extra_context: dict | None = None) -> HttpResponse:
         extra_context = dict(extra_context or {})
-        if object_id is not None and request.method == "GET":
-            extra_context.update(self._ticket_page_context(request, object_id))
+        if object_id is not None:
+            # On POST the form edits the cached instance; the page around it shows the saved one.
+            extra_context.update(self._ticket_page_context(request, object_id, fresh=request.method == "POST"))
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as exc:
@@ -226,8 +227,17 @@ class TicketAdmin(admin.ModelAdmin):
                 self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
-    def _ticket_page_context(self, request: HttpRequest, object_id: str) -> dict[str, Any]:
-        ticket = self.get_object(request, unquote(object_id))
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Ticket | None:
+        # The ticket page needs the ticket before Django's view fetches it: fetch it once.
+        cache = request.__dict__.setdefault("_helpdesk_tickets", {})
+        key = (object_id, from_field)
+        if key not in cache:
+            cache[key] = super().get_object(request, object_id, from_field)
+        return cache[key]
+
+    def _ticket_page_context(self, request: HttpRequest, object_id: str, fresh: bool = False) -> dict[str, Any]:
+        getter = super().get_object if fresh else self.get_object
+        ticket = getter(request, unquote(object_id))
         if ticket is None:
             return {}
         latest = list(selectors.reply_list(user=request.user, ticket=ticket).order_by("-created_at", "-id")[: THREAD_LIMIT + 1])
