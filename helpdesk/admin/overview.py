@@ -19,14 +19,14 @@ LEFT, RIGHT, TOP, BOTTOM = 40, 10, 12, 30
 
 
 def nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 5 x 10^n at or above ``value`` (a readable axis maximum)."""
-    if value <= 4:
-        return 4
-    exponent = 10 ** int(math.floor(math.log10(value)))
-    for step in (1, 2, 4, 5, 10):
-        if step * exponent >= value:
-            return step * exponent
-    return 10 * exponent  # pragma: no cover
+    """A readable axis maximum at or above ``value``: four equal whole-number steps."""
+    raw = max(value / 4, 1)
+    exponent = 10 ** int(math.floor(math.log10(raw)))
+    for multiple in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        step = multiple * exponent
+        if step >= raw and step == int(step):
+            return 4 * int(step)
+    return 40 * exponent  # pragma: no cover
 
 
 def chart(days: list[Day]) -> dict[str, Any]:

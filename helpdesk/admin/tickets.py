@@ -31,7 +31,7 @@ from django.utils.translation import ngettext
 
 from .. import reports, selectors, services
 from ..conf import helpdesk_settings
-from ..models import Channel, Priority, ReplyType, Ticket, TicketOverview, TicketStatus
+from ..models import Channel, Priority, Reply, ReplyType, StatusChange, Ticket, TicketOverview, TicketStatus
 from .filters import ActiveStateFilter, AssigneeFilter, AutocompleteListFilter
 from .forms import ReplyForm, TicketActionForm, TicketAdminForm, split_tags
 from .overview import chart, duration_text
@@ -303,6 +303,13 @@ class TicketAdmin(admin.ModelAdmin):
             services.ticket_set_tags(ticket=ticket, tags=names, by=request.user)
         if "assignees" in changed:
             services.ticket_set_assignees(ticket=ticket, assignees=list(data.get("assignees") or ()), by=request.user)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        # A ticket's replies and history go with it: the delete_ticket permission covers them
+        # (as in the API), even though history cannot be deleted on its own.
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        own = {str(Reply._meta.verbose_name), str(StatusChange._meta.verbose_name)}
+        return deleted, model_count, {p for p in perms_needed if str(p) not in own}, protected
 
     def delete_model(self, request: HttpRequest, obj: Ticket) -> None:
         services.ticket_delete(ticket=obj, by=request.user)
