@@ -257,7 +257,7 @@ class TicketAdmin(admin.ModelAdmin):
             "thread_truncated": hidden,
             "replies_url": reverse("admin:helpdesk_reply_changelist") + f"?ticket__id__exact={ticket.pk}",
             "history": history,
-            "reply_form": ReplyForm() if can_reply else None,
+            "reply_form": ReplyForm(auto_id="id_reply_%s") if can_reply else None,
             "reply_url": reverse("admin:helpdesk_ticket_reply", args=[ticket.pk]),
             "status_badge": status_badge(ticket.status),
             "priority_badge": priority_badge(ticket.priority),
