@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from ..reports import Day
 
-WIDTH, HEIGHT = 760, 240
+WIDTH, HEIGHT = 1100, 250
 LEFT, RIGHT, TOP, BOTTOM = 40, 10, 12, 30
 
 

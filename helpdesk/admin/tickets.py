@@ -9,6 +9,7 @@ the count is capped (see ``pagination``), facets are off.
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -191,13 +192,14 @@ class TicketAdmin(admin.ModelAdmin):
             return ""
         return obj.requester.email or user_name(obj.requester)
 
-    @admin.display(description=gettext_lazy("last updated"), ordering="updated_at")
+    @admin.display(description=gettext_lazy("updated"), ordering="updated_at")
     def updated_display(self, obj: Ticket) -> str:
         stamp = timezone.localtime(obj.updated_at)
-        return format_html(
-            '<time datetime="{}" title="{}">{}</time>',
-            stamp.isoformat(), stamp.strftime("%Y-%m-%d %H:%M"), _("%(t)s ago") % {"t": timesince(stamp).split(",")[0]},
-        )
+        if timezone.now() - obj.updated_at < datetime.timedelta(minutes=1):
+            text = _("just now")
+        else:
+            text = _("%(t)s ago") % {"t": timesince(stamp).split(",")[0]}
+        return format_html('<time datetime="{}" title="{}">{}</time>', stamp.isoformat(), stamp.strftime("%Y-%m-%d %H:%M"), text)
 
     @admin.display(description=gettext_lazy("replies"), ordering="replies_count")
     def reply_count(self, obj: Ticket) -> str:

@@ -32,7 +32,7 @@ def test_list_shows_the_columns_an_agent_needs(su_client, make_ticket, superuser
     assert "hd-priority-urgent" in html
     assert "Alex Morgan" in html  # the assignee
     assert "max@customer.example" in html
-    assert "ago</time>" in html
+    assert "just now</time>" in html
     assert 'class="field-reply_count">1<' in html
 
 

@@ -22,12 +22,15 @@ SUBJECTS = [
     "Search ignores accented characters", "Attachment limit of 10 MB is too small", "Trial extension request",
     "Permissions: viewers can edit projects", "E-mail notifications arrive in spam", "Cancel our subscription",
 ]
-REPLIES = [
+AGENT_REPLIES = [
     "Thanks for reaching out! I'm looking into this now and will get back to you shortly.",
     "Could you send us a screenshot of the error and the time it happened?",
     "We have deployed a fix for this. Could you check whether it works for you now?",
+]
+CUSTOMER_REPLIES = [
     "Here is the screenshot you asked for. It happens every time I try.",
     "It works now, thank you for the quick help!",
+    "Any news on this? Our team is still blocked.",
 ]
 NOTES = [
     "Reproduced on staging. Looks related to last week's release; asked the platform team.",
@@ -82,18 +85,20 @@ def build(*, tickets: int = 48, seed: int = 7) -> dict:
         StatusChange.objects.filter(ticket=ticket).update(changed_at=opened)
         ticket.refresh_from_db()
         at = opened
+        # Nothing happens "just now": the last event is minutes to hours ago.
+        latest = max(opened, now - datetime.timedelta(minutes=rng.uniform(4, 300)))
         for n in range(rng.randint(0, 4)):
-            at = min(at + datetime.timedelta(hours=rng.uniform(0.3, 20)), now)
+            at = min(at + datetime.timedelta(hours=rng.uniform(0.3, 20)), latest)
             agent_turn = n % 2 == 0
             if agent_turn and rng.random() < 0.3:
                 services.reply_post(ticket=ticket, author=rng.choice(agents), text=rng.choice(NOTES),
                                     type=ReplyType.NOTE, at=at, silent=True)
             else:
-                author = rng.choice(agents) if agent_turn else contact.user
-                services.reply_post(ticket=ticket, author=author, text=rng.choice(REPLIES), at=at, silent=True)
-        target = rng.choice([1, 1, 2, 2, 2, 3, 4, 5])
+                author, texts = (rng.choice(agents), AGENT_REPLIES) if agent_turn else (contact.user, CUSTOMER_REPLIES)
+                services.reply_post(ticket=ticket, author=author, text=texts[min(n // 2, 2)], at=at, silent=True)
+        target = rng.choice([1, 1, 2, 2, 3, 4, 4, 5])
         if target != ticket.status_id:
-            at = min(at + datetime.timedelta(hours=rng.uniform(0.5, 30)), now)
+            at = min(at + datetime.timedelta(hours=rng.uniform(0.5, 30)), latest)
             services.ticket_change_status(ticket=ticket, status=statuses[target], by=rng.choice(agents), at=at, silent=True)
         created.append(ticket)
     return {"admin": admin, "agents": agents, "clients": clients, "departments": departments, "tickets": created}
