@@ -36,7 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "STATUS_ON_CONTACT_REPLY": None,
     # The admin's ticket list counts matches exactly up to this many; past it, it shows an
     # estimate (PostgreSQL's planner) instead of counting a huge table on every view.
-    "ADMIN_COUNT_LIMIT": 10000,
+    "ADMIN_COUNT_LIMIT": 1000,
     # Seconds the admin overview's figures are cached (0 disables the cache).
     "OVERVIEW_CACHE_SECONDS": 60,
     # Dotted path to the class that turns helpdesk events into notifications.

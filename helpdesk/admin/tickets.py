@@ -10,6 +10,8 @@ the count is capped (see ``pagination``), facets are off.
 from __future__ import annotations
 
 import datetime
+import importlib
+import importlib.util
 import re
 from typing import Any
 
@@ -33,7 +35,7 @@ from django.utils.translation import ngettext
 from .. import reports, selectors, services
 from ..conf import helpdesk_settings
 from ..models import Channel, Priority, Reply, ReplyType, StatusChange, Ticket, TicketOverview, TicketStatus
-from .filters import ActiveStateFilter, AssigneeFilter, AutocompleteListFilter
+from .filters import ActiveStateFilter, AssigneeFilter, autocomplete_filter
 from .forms import ReplyForm, TicketActionForm, TicketAdminForm, split_tags
 from .overview import chart, duration_text
 from .pagination import EstimatedCountPaginator
@@ -76,6 +78,18 @@ def user_name(user: Any) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def shared_ticket_search() -> Any:
+    """The ticket search the API uses (``search_tickets(queryset, text, user=)``), if installed.
+
+    One search for both: words against subject, message and replies (full-text on
+    PostgreSQL), the whole text against client name and requester email, a number
+    against the id. Without it the admin falls back to Django's ``search_fields``.
+    """
+    if importlib.util.find_spec("helpdesk.api") is None or importlib.util.find_spec("helpdesk.api.search") is None:
+        return None
+    return importlib.import_module("helpdesk.api.search").search_tickets
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     form = TicketAdminForm
@@ -91,8 +105,8 @@ class TicketAdmin(admin.ModelAdmin):
         "priority",
         "department",
         AssigneeFilter,
-        ("tags", AutocompleteListFilter),
-        ("client", AutocompleteListFilter),
+        autocomplete_filter("tags"),
+        autocomplete_filter("client"),
         "channel",
     )
     search_fields = ("subject", "message", "client__name", "requester__email")
@@ -153,6 +167,12 @@ class TicketAdmin(admin.ModelAdmin):
         match = re.fullmatch(r"#\s*(\d{1,18})", term)
         if match:
             return queryset.filter(pk=int(match[1])), False
+        if not term:
+            return queryset, False
+        shared = shared_ticket_search()
+        if shared is not None:
+            # The API's search: full-text (GIN-indexed) on PostgreSQL, so it stays fast at scale.
+            return shared(queryset, term, user=request.user), False
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if term.isdigit() and len(term) <= 18:
             results = queryset.filter(Q(pk=int(term)) | Q(pk__in=results.values("pk")))

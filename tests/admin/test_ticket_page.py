@@ -253,3 +253,13 @@ def test_ticket_page_query_count_does_not_grow_with_replies(su_client, superuser
     many = _page_queries(su_client, ticket)
     assert many == few
     assert many <= 25, many
+
+
+def test_a_form_error_keeps_the_conversation_on_the_page(su_client, superuser, make_ticket):
+    ticket = make_ticket()
+    services.reply_post(ticket=ticket, author=superuser, text="Earlier answer", silent=True)
+    response = su_client.post(change_url(ticket), form_data(ticket, subject=""))
+    html = response.content.decode()
+    assert response.status_code == 200 and "subject" in response.context["adminform"].form.errors
+    assert "Earlier answer" in html and 'id="status-history"' in html
+    assert "Cannot log in" in html[: html.index('id="conversation"')]  # the summary shows the saved subject
