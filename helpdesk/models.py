@@ -339,6 +339,13 @@ class Ticket(models.Model):
             models.Index(fields=["created_at"], name="hd_ticket_created"),
             # The admin overview's "closed per day" and resolution times.
             models.Index(fields=["closed_at"], name="hd_ticket_closed", condition=models.Q(closed_at__isnull=False)),
+            # The overview's open-ticket breakdown and unassigned count, read from the index
+            # alone (the id is there for the unassigned anti-join; a key column, not an
+            # INCLUDE, which SQLite lacks).
+            models.Index(
+                fields=["status", "department", "priority", "id"], name="hd_ticket_active_breakdown",
+                condition=models.Q(active_state="active"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,4 +35,8 @@ class Migration(migrations.Migration):
             model_name='ticket',
             index=models.Index(condition=models.Q(('closed_at__isnull', False)), fields=['closed_at'], name='hd_ticket_closed'),
         ),
+        migrations.AddIndex(
+            model_name='ticket',
+            index=models.Index(condition=models.Q(('active_state', 'active')), fields=['status', 'department', 'priority', 'id'], name='hd_ticket_active_breakdown'),
+        ),
     ]
