@@ -1,10 +1,11 @@
 """A paginator that never counts a huge result set exactly.
 
 Django's admin counts the filtered list on every page view; on a million tickets that
-``COUNT(*)`` alone costs more than the rest of the page. This paginator counts at most
-``ADMIN_COUNT_LIMIT + 1`` rows (cheap: the count stops at the limit); past the limit it
-takes PostgreSQL's planner estimate of the query's rows (one ``EXPLAIN``, no scan) and
-flags the count as an estimate, which the list shows as "about N".
+``COUNT(*)`` alone costs more than the rest of the page. On PostgreSQL this paginator
+first asks the planner for its row estimate (one ``EXPLAIN``, no scan): far above
+``ADMIN_COUNT_LIMIT`` it takes the estimate as is; otherwise it counts at most
+``ADMIN_COUNT_LIMIT + 1`` rows (the count stops there) and only past the limit falls back
+to the estimate. An estimate is flagged, and the list shows it as "about N".
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from django.db import connections
 from django.utils.functional import cached_property
 
 from ..conf import helpdesk_settings
+
+#: Past this multiple of the count limit, the planner's estimate is trusted without counting.
+ESTIMATE_MARGIN = 10
 
 
 def estimate_rows(queryset: Any) -> int | None:
@@ -50,14 +54,17 @@ class EstimatedCountPaginator(Paginator):
         limit = self.count_limit
         if not limit:
             return object_list.count()
+        estimate = estimate_rows(object_list)
+        if estimate is not None and estimate > limit * ESTIMATE_MARGIN:
+            # Clearly huge: counting would only confirm it, at the cost of reading it all.
+            self.count_is_estimate = True
+            return estimate
         # COUNT over a LIMITed subquery: the database stops after limit + 1 rows.
         capped = object_list.order_by()[: limit + 1].count()
         if capped <= limit:
             return capped
-        self.count_is_estimate = True
-        estimate = estimate_rows(object_list)
         if estimate is None:
             # No planner to ask (SQLite): the exact count, which such databases can afford.
-            self.count_is_estimate = False
             return object_list.count()
+        self.count_is_estimate = True
         return max(estimate, limit + 1)
