@@ -203,3 +203,10 @@ def test_paginator_estimates_past_the_limit_on_postgresql(db, superuser):
     assert paginator.count_is_estimate is False  # not computed yet
     assert paginator.count >= 6
     assert paginator.count_is_estimate
+
+
+def test_estimate_of_an_empty_query_is_zero(db):
+    from helpdesk.admin.pagination import estimate_rows
+
+    assert estimate_rows(Ticket.objects.none()) in (0, None)
+    assert estimate_rows(Ticket.objects.filter(pk__in=[])) in (0, None)
