@@ -23,14 +23,14 @@ SUBJECTS = [
     "Permissions: viewers can edit projects", "E-mail notifications arrive in spam", "Cancel our subscription",
 ]
 AGENT_REPLIES = [
-    "Thanks for reaching out! I'm looking into this now and will get back to you shortly.",
-    "Could you send us a screenshot of the error and the time it happened?",
-    "We have deployed a fix for this. Could you check whether it works for you now?",
+    "Thanks for reaching out! Could you send us a screenshot of the error and the time it happened?",
+    "Thanks, that helped: we found the cause and deployed a fix. Could you check whether it works for you now?",
+    "Following up: is everything working for you now?",
 ]
 CUSTOMER_REPLIES = [
     "Here is the screenshot you asked for. It happens every time I try.",
     "It works now, thank you for the quick help!",
-    "Any news on this? Our team is still blocked.",
+    "All good on our side.",
 ]
 NOTES = [
     "Reproduced on staging. Looks related to last week's release; asked the platform team.",
