@@ -17,6 +17,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -98,7 +99,8 @@ class TicketAdmin(admin.ModelAdmin):
         "ticket_id", "subject", "client", "department", "status_display", "priority_display",
         "assignee_list", "requester_display", "updated_display", "reply_count",
     )
-    list_display_links = ("ticket_id", "subject")
+    # One link per row: reversing the change URL is a noticeable share of rendering 50 rows.
+    list_display_links = ("subject",)
     list_filter = (
         ActiveStateFilter,
         "status",
@@ -186,6 +188,14 @@ class TicketAdmin(admin.ModelAdmin):
             widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
             widget.can_view_related = db_field.name in ("client", "project", "requester")
         return field
+
+    def action_checkbox(self, obj: Ticket) -> str:
+        """Django's row checkbox, written directly: rendering the widget's template for
+        every row costs more than the rest of the row."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME, obj.pk, _("Select this object for an action - %(obj)s") % {"obj": obj},
+        )
 
     @admin.display(description=gettext_lazy("ID"), ordering="id")
     def ticket_id(self, obj: Ticket) -> str:

@@ -35,7 +35,7 @@ def navigate(page, action):
 
 
 def visible_subjects(page):
-    return page.locator("#result_list td.field-subject").all_inner_texts()
+    return page.locator("#result_list .field-subject").all_inner_texts()
 
 
 def test_agent_filters_replies_notes_and_changes_status(live_server, page, login, desk):
