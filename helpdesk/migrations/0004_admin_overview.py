@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('helpdesk', '0002_default_statuses_and_agent_group'),
+        ('helpdesk', '0003_api_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
