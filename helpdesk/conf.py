@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     # List pagination.
     "PAGE_SIZE": 25,
     "MAX_PAGE_SIZE": 1000,
+    # Lists count their rows exactly up to this many; above it (on PostgreSQL) ``total``
+    # is the planner's estimate and ``meta.total_exact`` is false. None: always exact.
+    "COUNT_EXACT_UP_TO": 10_000,
     # Bulk upsert (PUT /tickets): items per request and request body size in bytes.
     "UPSERT_MAX_ITEMS": 5000,
     "UPSERT_MAX_BYTES": 32 * 1024 * 1024,
