@@ -36,8 +36,9 @@ from django.utils.translation import ngettext
 from .. import reports, selectors, services
 from ..conf import helpdesk_settings
 from ..models import Channel, Priority, Reply, ReplyType, StatusChange, Ticket, TicketOverview, TicketStatus
+from .actions import TicketActionsMixin, error_messages, user_name
 from .filters import ActiveStateFilter, AssigneeFilter, autocomplete_filter
-from .forms import ReplyForm, TicketActionForm, TicketAdminForm, split_tags
+from .forms import ReplyForm, TicketActionForm, TicketAdminForm
 from .overview import chart, duration_text
 from .pagination import EstimatedCountPaginator
 from .users import user_autocomplete_available
@@ -73,12 +74,6 @@ def priority_badge(priority: int) -> str:
     return badge(str(value.label), PRIORITY_COLOURS[value], css=f"hd-priority hd-priority-{value.slug}")
 
 
-def user_name(user: Any) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
 def shared_ticket_search() -> Any:
     """The ticket search the API uses (``search_tickets(queryset, text, user=)``), if installed.
 
@@ -92,7 +87,7 @@ def shared_ticket_search() -> Any:
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
     form = TicketAdminForm
     action_form = TicketActionForm
     list_display = (
@@ -255,7 +250,7 @@ class TicketAdmin(admin.ModelAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as exc:
             # A rule the form could not check (e.g. a race): the transaction was rolled back.
-            for message in _messages(exc):
+            for message in error_messages(exc):
                 self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -384,7 +379,7 @@ class TicketAdmin(admin.ModelAdmin):
                 if status is not None:
                     services.ticket_change_status(ticket=ticket, status=status, by=request.user)
         except ValidationError as exc:
-            for message in _messages(exc):
+            for message in error_messages(exc):
                 self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(change_url + "#reply")
         kind = _("Internal note") if reply.type == ReplyType.NOTE else _("Reply")
@@ -419,101 +414,6 @@ class TicketAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/helpdesk/ticket/overview.html", context)
 
-    # -- actions ------------------------------------------------------------------------------
-
-    def get_actions(self, request: HttpRequest) -> dict:
-        actions = super().get_actions(request)
-        if self.has_change_permission(request):
-            # One "Set status" action per status: no extra input needed, and it reads well.
-            for status in TicketStatus.objects.all():
-                name = f"set_status_{status.pk}"
-                description = _("Set status: %(status)s") % {"status": status.title}
-                actions[name] = (self._status_action(status), name, description)
-        return actions
-
-    def _status_action(self, status: TicketStatus) -> Any:
-        def set_status(modeladmin: TicketAdmin, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
-            done = 0
-            for ticket in queryset.select_related(None).prefetch_related(None):
-                if services.ticket_change_status(ticket=ticket, status=status, by=request.user) is not None:
-                    modeladmin.log_change(request, ticket, _("Status set to %(s)s.") % {"s": status.title})
-                    done += 1
-            modeladmin.message_user(request, ngettext(
-                "%(n)d ticket set to %(s)s.", "%(n)d tickets set to %(s)s.", done) % {"n": done, "s": status.title},
-                messages.SUCCESS)
-        return set_status
-
-    @admin.action(permissions=["change"], description=gettext_lazy("Assign to me"))
-    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
-        done = 0
-        for ticket in queryset:
-            current = list(ticket.assignees.all())
-            if request.user not in current:
-                services.ticket_set_assignees(ticket=ticket, assignees=current + [request.user], by=request.user)
-                self.log_change(request, ticket, _("Assigned to %(u)s.") % {"u": user_name(request.user)})
-                done += 1
-        self.message_user(request, ngettext("%(n)d ticket assigned to you.", "%(n)d tickets assigned to you.", done)
-                          % {"n": done}, messages.SUCCESS)
-
-    @admin.action(permissions=["change"], description=gettext_lazy("Unassign"))
-    def unassign(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
-        done = 0
-        for ticket in queryset:
-            if ticket.assignees.all():
-                services.ticket_set_assignees(ticket=ticket, assignees=[], by=request.user)
-                self.log_change(request, ticket, _("Unassigned."))
-                done += 1
-        self.message_user(request, ngettext("%(n)d ticket unassigned.", "%(n)d tickets unassigned.", done)
-                          % {"n": done}, messages.SUCCESS)
-
-    @admin.action(permissions=["change"], description=gettext_lazy("Add a tag"))
-    def add_tag(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
-        try:
-            names = services.clean_tag_names(split_tags(request.POST.get("tag", "")))
-        except ValidationError as exc:
-            for message in _messages(exc):
-                self.message_user(request, message, messages.ERROR)
-            return
-        if not names:
-            self.message_user(request, _("Enter the tag to add in the Tag box."), messages.ERROR)
-            return
-        count = 0
-        for ticket in queryset:
-            services.ticket_add_tags(ticket=ticket, tags=names, by=request.user)
-            self.log_change(request, ticket, _("Tagged %(t)s.") % {"t": ", ".join(names)})
-            count += 1
-        self.message_user(request, ngettext("Tagged %(n)d ticket with %(t)s.", "Tagged %(n)d tickets with %(t)s.", count)
-                          % {"n": count, "t": ", ".join(names)}, messages.SUCCESS)
-
-    @admin.action(permissions=["archive"], description=gettext_lazy("Archive"))
-    def archive(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
-        done = 0
-        for ticket in queryset.select_related(None).prefetch_related(None):
-            if not ticket.is_archived:
-                services.ticket_archive(ticket=ticket, by=request.user)
-                self.log_change(request, ticket, _("Archived."))
-                done += 1
-        self.message_user(request, ngettext("%(n)d ticket archived.", "%(n)d tickets archived.", done) % {"n": done},
-                          messages.SUCCESS)
-
-    @admin.action(permissions=["archive"], description=gettext_lazy("Restore from the archive"))
-    def restore(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
-        done = 0
-        for ticket in queryset.select_related(None).prefetch_related(None):
-            if ticket.is_archived:
-                services.ticket_restore(ticket=ticket, by=request.user)
-                self.log_change(request, ticket, _("Restored from the archive."))
-                done += 1
-        self.message_user(request, ngettext("%(n)d ticket restored.", "%(n)d tickets restored.", done) % {"n": done},
-                          messages.SUCCESS)
-
-
-def _messages(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [f"{field}: {m}" if field != "__all__" else m for field, ms in exc.message_dict.items() for m in ms]
-    return list(exc.messages)
-
-
 @admin.register(TicketOverview)
 class TicketOverviewAdmin(admin.ModelAdmin):
     """Puts "Overview" in the admin index; its page is the ticket admin's overview view."""
@@ -540,4 +440,3 @@ class TicketOverviewAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list:
         return [path("", self.admin_site.admin_view(self.changelist_view), name="helpdesk_ticketoverview_changelist")]
-
