@@ -37,6 +37,11 @@ DEFAULTS: dict[str, Any] = {
     # Optional automatic status on a public reply: a status id, or None to leave it.
     "STATUS_ON_AGENT_REPLY": None,
     "STATUS_ON_CONTACT_REPLY": None,
+    # The admin's ticket list counts matches exactly up to this many; past it, it shows an
+    # estimate (PostgreSQL's planner) instead of counting a huge table on every view.
+    "ADMIN_COUNT_LIMIT": 1000,
+    # Seconds the admin overview's figures are cached (0 disables the cache).
+    "OVERVIEW_CACHE_SECONDS": 60,
     # Dotted path to the class that turns helpdesk events into notifications.
     "NOTIFIER": "helpdesk.notify.NullNotifier",
 }

@@ -16,9 +16,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Q, QuerySet
 
-from ..conf import helpdesk_settings
-from ..models import Client, Reply, ReplyType, Ticket
-from ..permissions import is_agent
+from .conf import helpdesk_settings
+from .models import Client, Reply, ReplyType, Ticket
+from .permissions import is_agent
 
 #: Words beyond this many are ignored: a search is a few words, not a document.
 MAX_WORDS = 10

@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("helpdesk", "0003_api_search"),
+        ("helpdesk", "0004_admin_overview"),
     ]
 
     operations = [
