@@ -36,7 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--upsert-size", type=int, default=5000, help="items per upsert request (default 5000)")
     p.add_argument("--warmup", type=int, default=5, help="untimed requests before each scenario (default 5)")
     p.add_argument("--budget", type=float, default=60.0,
-                   help="seconds of timed requests per scenario before it stops early (at least 5 requests; "
+                   help="seconds of timed requests per scenario before it stops early (at least 3 requests; "
                         "default 60)")
     p.add_argument("--statement-timeout", type=float, default=30.0,
                    help="abort any SQL statement after this many seconds; the scenario is reported as not "

@@ -42,7 +42,7 @@ GOALS_MS = {
 RATIO_GOALS = {"list": 3.0, "detail": 3.0}
 
 API_PREFIX = "/api"
-MIN_SAMPLES = 5
+MIN_SAMPLES = 3
 
 
 class RequestFailed(Exception):
