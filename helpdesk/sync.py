@@ -190,6 +190,7 @@ class _Item:
         self.errors.setdefault(field, []).append(str(message))
 
     key: tuple[str, str] | None = None  # (source, sourceId), set by _parse
+    by_id: bool = False  # it named a ticket by _id: an update
 
     @property
     def email_domain(self) -> str | None:
@@ -271,6 +272,7 @@ def _parse(index: int, raw: Any) -> _Item:
         return item
 
     if raw.get("_id") not in (None, ""):
+        item.by_id = True
         item.ticket_id = _id(raw["_id"])
         if item.ticket_id is None:
             item.error("_id", _("Must be the id of one of our tickets (an integer)."))
@@ -478,8 +480,10 @@ def _upsert(items: list[_Item], *, by: Any) -> UpsertResult:
     existing = _lock_existing(items)
     _match_tickets(items, existing)
     _check_duplicates(items)
-    statuses = _resolve_reference_data([i for i in items if not i.errors])
-    _resolve_clients_and_users([i for i in items if not i.errors])
+    # Items with errors are checked on too, so that each reports all its problems at once.
+    objects = [i for i in items if "non_field_errors" not in i.errors]
+    statuses = _resolve_reference_data(objects)
+    _resolve_clients_and_users(objects)
     valid = [i for i in items if not i.errors]
 
     _create_clients(valid)
@@ -493,7 +497,7 @@ def _upsert(items: list[_Item], *, by: Any) -> UpsertResult:
     result = UpsertResult()
     for item in items:
         if item.errors:
-            is_update = item.existing is not None or item.ticket_id is not None
+            is_update = item.existing is not None or item.by_id
             (result.updated_errors if is_update else result.created_errors).append(_error(item))
             continue
         key = {"_id": item.existing.pk, "sourceId": item.existing.external_id}
@@ -593,7 +597,7 @@ def _resolve_reference_data(items: list[_Item]) -> dict[int, TicketStatus]:
         return by_id.get(ref) if isinstance(ref, int) else by_title.get(ref)
 
     for item in items:
-        new = item.existing is None
+        new = item.existing is None and not item.by_id
         if new and not isinstance(item.email, str) and "email" not in item.errors:
             item.error("email", _("This field is required to create a ticket."))
         if item.status_ref is not _MISSING:
@@ -697,7 +701,7 @@ def _resolve_clients_and_users(items: list[_Item]) -> None:
                 item.client_plan = ("domain", item.email_domain)
             elif default_client is not None:
                 item.client = default_client
-            else:
+            elif "email" not in item.errors:
                 item.error("companyId", _(
                     "No client matches companyId, companyExternalId, domains or the email's domain; "
                     "give companyExternalId or domains to create one."
