@@ -681,6 +681,8 @@ def _resolve_clients_and_users(items: list[_Item]) -> None:
                 item.error("agentEmail", _("No active staff user has this email."))
 
         company_given = bool(item.company_id or item.company_external_id or item.domains)
+        if item.by_id and item.existing is None:
+            continue  # an unknown _id: reported already, never created
         if item.existing is not None and not company_given and not isinstance(item.email, str):
             continue  # nothing says the client changed
         for ref in (item.company_id, item.company_external_id, *item.domains, item.email_domain):
