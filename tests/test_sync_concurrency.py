@@ -1,0 +1,91 @@
+"""Concurrent bulk upserts with overlapping keys, each thread on its own connection:
+no ticket (or user, client, tag) is ever made twice or lost, and the counts add up."""
+
+import threading
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection, connections
+
+from helpdesk.models import Client, ClientDomain, StatusChange, Tag, Ticket
+from helpdesk.sync import ticket_bulk_upsert
+
+from . import factories
+
+THREADS = 4
+
+
+def items_for(thread: int) -> list[dict]:
+    # Thread t sends keys 40t .. 40t+99: each key is sent by two or three threads.
+    return [
+        {
+            "source": "zendesk", "sourceId": str(n), "title": f"Ticket {n} from thread {thread}",
+            "email": f"person{n % 30}@company{n % 30 % 7}.example", "domains": [f"company{n % 30 % 7}.example"],
+            "tags": [f"tag{n % 5}", "thread-shared"], "status": "open",
+            "history": [{"status": "open", "time": "2024-05-01T10:00:00Z"}],
+        }
+        for n in range(40 * thread, 40 * thread + 100)
+    ]
+
+
+def run_concurrently(target, count: int) -> list:
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(n: int) -> None:
+        try:
+            barrier.wait()
+            results[n] = target(n)
+        except BaseException as exc:  # reported by the test, never swallowed
+            results[n] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_overlapping_concurrent_upserts_make_each_ticket_once():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("SQLite's shared-cache in-memory test database has table locks, not a writer queue")
+    factories.DepartmentFactory(is_default=True)
+    agent = factories.AgentFactory()
+    keys = {item["sourceId"] for t in range(THREADS) for item in items_for(t)}
+
+    results = run_concurrently(lambda n: ticket_bulk_upsert(items=items_for(n), by=agent), THREADS)
+
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert all(r.ok for r in results)
+    assert Ticket.objects.count() == len(keys)
+    assert set(Ticket.objects.values_list("external_id", flat=True)) == keys
+    # Exactly one request created each ticket; the others updated it.
+    assert sum(r.created for r in results) == len(keys)
+    assert sum(r.created + r.updated for r in results) == THREADS * 100
+    created_ids = [k["_id"] for r in results for k in r.inserts_keys]
+    assert len(created_ids) == len(set(created_ids)) == len(keys)
+    # The shared people, companies and tags exist once each.
+    assert get_user_model().objects.filter(email__endswith=".example").exclude(pk=agent.pk).count() == 30
+    assert ClientDomain.objects.count() == 7 and Client.objects.count() == 7
+    assert Tag.objects.count() == 6
+    # History is not doubled by the requests that updated a ticket.
+    assert StatusChange.objects.count() == len(keys)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_same_new_key_from_many_requests_at_once():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("SQLite's shared-cache in-memory test database has table locks, not a writer queue")
+    factories.DepartmentFactory(is_default=True)
+    factories.ClientDomainFactory(domain="acme.com")
+    payload = [{"source": "s", "sourceId": "same", "email": "max@acme.com", "title": "Race"}]
+
+    results = run_concurrently(lambda n: ticket_bulk_upsert(items=payload), 6)
+
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert Ticket.objects.count() == 1
+    assert sorted((r.created, r.updated) for r in results) == [(0, 1)] * 5 + [(1, 0)]
