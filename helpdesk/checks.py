@@ -2,43 +2,70 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.apps import apps
 from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 
+# What DRF's SimpleRateThrottle.parse_rate understands: "<n>/<s|m|h|d>..." ("60/min").
+_RATE = re.compile(r"\d+/[smhd]\w*")
+
+
+def _whole(value: Any) -> bool:
+    """A whole number; True and False are ints to Python but not to a settings author."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
 
 @register(Tags.compatibility)
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    from .conf import helpdesk_settings
+    from .conf import DEFAULTS, helpdesk_settings
 
     errors: list[Any] = []
     try:
         user = helpdesk_settings.user_settings
     except ImproperlyConfigured as exc:
         return [Error(str(exc), hint="Fix the HELPDESK dict in your settings.", id="helpdesk.E001")]
+    value = {**DEFAULTS, **user}
 
     for app in ("rest_framework", "django_filters"):
         if not apps.is_installed(app):
             errors.append(
                 Error(f"'{app}' must be in INSTALLED_APPS for the helpdesk API.", id="helpdesk.E002")
             )
-    page, most = user.get("PAGE_SIZE", 25), user.get("MAX_PAGE_SIZE", 1000)
-    if not (isinstance(page, int) and isinstance(most, int) and 0 < page <= most):
+    page, most = value["PAGE_SIZE"], value["MAX_PAGE_SIZE"]
+    if not (_whole(page) and _whole(most) and 0 < page <= most):
         errors.append(
             Error("HELPDESK PAGE_SIZE and MAX_PAGE_SIZE must be whole numbers with 0 < PAGE_SIZE <= MAX_PAGE_SIZE.",
                   id="helpdesk.E003")
         )
     for key in ("UPSERT_MAX_ITEMS", "UPSERT_MAX_BYTES", "MAX_BODY_BYTES"):
-        value = user.get(key, 1)
-        if not isinstance(value, int) or value <= 0:
+        if not _whole(value[key]) or value[key] <= 0:
             errors.append(Error(f"HELPDESK {key} must be a positive whole number.", id="helpdesk.E004"))
     try:
         helpdesk_settings.NOTIFIER
     except ImportError as exc:
         errors.append(Error(f"HELPDESK NOTIFIER cannot be imported: {exc}", id="helpdesk.E005"))
-    rates = user.get("THROTTLE_RATES", {})
+    rates = value["THROTTLE_RATES"]
     if not isinstance(rates, dict):
         errors.append(Error("HELPDESK THROTTLE_RATES must be a dict of scope to rate.", id="helpdesk.E006"))
+    else:
+        bad = sorted(str(scope) for scope, rate in rates.items() if rate is not None and not (
+            isinstance(rate, str) and _RATE.fullmatch(rate.strip())))
+        if bad:
+            errors.append(Error(
+                f"HELPDESK THROTTLE_RATES has invalid rates for: {', '.join(bad)}.",
+                hint='Use "<number>/<second|minute|hour|day>", e.g. "60/min", or None to disable a scope.',
+                id="helpdesk.E006",
+            ))
+    # Status ids are rows in the database, which checks do not read; their type is checked here.
+    if not _whole(value["DEFAULT_STATUS_ID"]) or value["DEFAULT_STATUS_ID"] <= 0:
+        errors.append(Error("HELPDESK DEFAULT_STATUS_ID must be a status id.", id="helpdesk.E007"))
+    for key in ("STATUS_ON_AGENT_REPLY", "STATUS_ON_CONTACT_REPLY"):
+        if value[key] is not None and (not _whole(value[key]) or value[key] <= 0):
+            errors.append(Error(f"HELPDESK {key} must be a status id or None.", id="helpdesk.E007"))
+    for key in ("API_VERSION", "SEARCH_CONFIG"):
+        if not isinstance(value[key], str) or not value[key].strip():
+            errors.append(Error(f"HELPDESK {key} must be a non-empty string.", id="helpdesk.E008"))
     return errors

@@ -13,6 +13,9 @@ from django.utils.translation import gettext as _
 
 from .models import CustomField
 
+#: Integer values are kept within a signed 64-bit range, like the database's bigint.
+INTEGER_LIMIT = 2**63 - 1
+
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -42,8 +45,12 @@ def _coerce(field: CustomField, value: Any) -> Any:
             number = decimal.Decimal(str(value).strip())
         except decimal.InvalidOperation:
             raise ValueError(_("Enter a whole number.")) from None
-        if number != number.to_integral_value():
+        # Infinity would overflow int(), sNaN raises on comparison, and 1e999999999
+        # would make int() build a gigantic number: bound it first.
+        if not number.is_finite() or number != number.to_integral_value():
             raise ValueError(_("Enter a whole number."))
+        if number.copy_abs() > INTEGER_LIMIT:  # copy_abs, unlike abs(), never rounds or overflows
+            raise ValueError(_("Enter a whole number between -%(n)d and %(n)d.") % {"n": INTEGER_LIMIT})
         return int(number)
     if field.type == T.DECIMAL:
         if isinstance(value, bool):
@@ -65,9 +72,14 @@ def _coerce(field: CustomField, value: Any) -> Any:
             return False
         raise ValueError(_("Enter true or false."))
     if field.type == T.DATE:
+        if isinstance(value, datetime.datetime):
+            return value.date().isoformat()
         if isinstance(value, datetime.date):
             return value.isoformat()
-        parsed = parse_date(str(value).strip()) if isinstance(value, str) else None
+        try:
+            parsed = parse_date(value.strip()) if isinstance(value, str) else None
+        except ValueError:  # well formed but impossible, e.g. 2025-02-30
+            parsed = None
         if parsed is None:
             raise ValueError(_("Enter a date as YYYY-MM-DD."))
         return parsed.isoformat()
@@ -91,6 +103,8 @@ def clean_custom_fields(
     A blank value removes a key, unless the field is required. Unknown or disabled
     keys are errors, never dropped. Errors are keyed by the field's key.
     """
+    if values is not None and not isinstance(values, Mapping):
+        raise ValidationError({"custom_fields": [_("Send custom fields as an object of key to value.")]})
     fields = enabled_fields()
     values = dict(values or {})
     result = dict(existing or {})

@@ -7,6 +7,7 @@ fields, constraints and small per-row helpers only.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 from django.conf import settings
@@ -115,12 +116,9 @@ class TicketStatus(models.Model):
         return self.title
 
     def clean(self) -> None:
-        if not (len(self.colour) == 7 and self.colour.startswith("#")):
+        # A regex, not int(x, 16), which also takes "#-12345" and "#12_345".
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", self.colour or ""):
             raise ValidationError({"colour": _("Use a hex colour such as #22c55e.")})
-        try:
-            int(self.colour[1:], 16)
-        except ValueError:
-            raise ValidationError({"colour": _("Use a hex colour such as #22c55e.")}) from None
 
 
 class Tag(models.Model):

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from django.core.mail import send_mail
 from django.utils.translation import gettext as _
 
+from .permissions import is_agent
+
 if TYPE_CHECKING:  # pragma: no cover
     from .models import Reply, StatusChange, Ticket
 
@@ -37,7 +39,7 @@ class EmailNotifier(NullNotifier):
         requester = ticket.requester
         if reply.is_note or requester is None or not requester.email:
             return
-        if reply.author_id == requester.pk:
+        if reply.author_id == requester.pk or not is_agent(reply.author):
             return
         send_mail(
             subject=_("[Ticket #%(id)s] %(subject)s") % {"id": ticket.pk, "subject": ticket.subject},

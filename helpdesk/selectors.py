@@ -14,6 +14,9 @@ from django.db.models import Prefetch, QuerySet
 from .models import Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
 from .permissions import contact_client_id, is_agent
 
+#: The largest id a BigAutoField holds.
+_MAX_ID = 2**63 - 1
+
 
 def ticket_list(*, user: Any) -> QuerySet[Ticket]:
     """The tickets ``user`` may see, with what a list row needs fetched in bulk."""
@@ -35,15 +38,23 @@ def ticket_get(*, user: Any, pk: Any) -> Ticket:
         pk = int(pk)
     except (TypeError, ValueError):
         raise Ticket.DoesNotExist from None
+    # Out of the id column's range (a bigint): the database would raise, not find nothing.
+    if not 0 < pk <= _MAX_ID:
+        raise Ticket.DoesNotExist
     return ticket_list(user=user).get(pk=pk)
 
 
 def reply_list(*, user: Any, ticket: Ticket) -> QuerySet[Reply]:
     """The conversation, oldest first; internal notes only for agents."""
     qs = Reply.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
-    if not is_agent(user):
-        qs = qs.filter(type=ReplyType.REPLY)
-    return qs
+    if is_agent(user):
+        return qs
+    # Scoped like ``ticket_list`` too, so a caller that forgot to check the ticket
+    # still leaks nothing to another client's contact or a stranger.
+    client_id = contact_client_id(user)
+    if client_id is None:
+        return qs.none()
+    return qs.filter(type=ReplyType.REPLY, ticket__client_id=client_id)
 
 
 def status_history(*, ticket: Ticket) -> QuerySet[StatusChange]:

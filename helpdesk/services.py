@@ -16,8 +16,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import DateTimeField, F, Max, Value
+from django.db.models.functions import Coalesce, Greatest, Least, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,7 +53,10 @@ def _after_commit(silent: bool, event: str, signal: Any, sender: type, notify_ar
         if not silent:
             _notify(event, *notify_args)
 
-    transaction.on_commit(send)
+    # Robust: the write has committed by now, so a failing receiver or mail server must
+    # not turn it into an error response (the caller would retry and write it twice).
+    # Django logs the exception on the ``django.db.backends.base`` logger.
+    transaction.on_commit(send, robust=True)
 
 
 def _check_project(project: Project | None, client: Client | None) -> None:
@@ -62,12 +65,13 @@ def _check_project(project: Project | None, client: Client | None) -> None:
 
 
 def _clean_priority(priority: Any) -> int:
-    if isinstance(priority, str) and not priority.isdigit():
+    if isinstance(priority, str) and not priority.strip().isdigit():
         try:
             return Priority.from_slug(priority)
         except ValueError:
             pass
-    else:
+    elif isinstance(priority, (int, str)) and not isinstance(priority, bool):
+        # Only whole numbers and their strings: int() would turn True into 1 and 2.7 into 2.
         try:
             return Priority(int(priority))
         except (TypeError, ValueError):
@@ -103,7 +107,12 @@ def _record_status(
 
 
 def clean_tag_names(names: Iterable[Any]) -> list[str]:
-    """Strip and de-duplicate (case-insensitively) tag names; blanks are ignored."""
+    """Strip and de-duplicate (case-insensitively) tag names; blanks are ignored.
+
+    A single string is one tag name (never iterated into characters).
+    """
+    if isinstance(names, str):
+        names = [names]
     result: dict[str, str] = {}
     errors = []
     for raw in names:
@@ -177,6 +186,9 @@ def ticket_create(
         ("project", lambda: _check_project(project, client)),
         ("custom_fields", lambda: clean_custom_fields(custom_fields, partial=False)),
     ]
+    for field, value in (("type", type), ("severity", severity), ("product", product)):
+        max_length = Ticket._meta.get_field(field).max_length
+        checks.append((field, lambda f=field, v=value, n=max_length: _clean_text(f, v, max_length=n, required=False)))
     for name, check in checks:
         try:
             cleaned[name] = check()
@@ -203,9 +215,9 @@ def ticket_create(
         requester=requester,
         channel=channel,
         status=status,
-        type=type or "",
-        severity=severity or "",
-        product=product or "",
+        type=cleaned["type"],
+        severity=cleaned["severity"],
+        product=cleaned["product"],
         time_spent=cleaned["time_spent"],
         custom_fields=cleaned["custom_fields"],
         metadata=dict(metadata or {}),
@@ -234,15 +246,20 @@ _UPDATABLE = {
 def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **changes: Any) -> Ticket:
     """Edit a ticket's fields (any subset of ``_UPDATABLE``); status, tags, assignees
     and the active state have their own services. ``custom_fields`` is merged into the
-    current values (a blank value removes a key; required ones cannot be blanked)."""
+    current values (a blank value removes a key; required ones cannot be blanked).
+
+    Only the changed columns (and ``updated_at``) are written, so a stale ``ticket``
+    instance never overwrites the counters, dates or status other services keep.
+    """
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise TypeError(f"ticket_update() cannot change: {', '.join(sorted(unknown))}")
     errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
 
     def attempt(field: str, fn: Any) -> None:
         try:
-            setattr(ticket, field, fn())
+            values[field] = fn()
         except ValidationError as exc:
             for key, messages in exc.message_dict.items():
                 errors.setdefault(key, []).extend(messages)
@@ -258,19 +275,19 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
     for field in ("type", "severity", "product"):
         if field in changes:
             max_length = Ticket._meta.get_field(field).max_length
-            attempt(field, lambda f=field: _clean_text(f, changes[f], max_length=max_length, required=False))
+            attempt(field, lambda f=field, n=max_length: _clean_text(f, changes[f], max_length=n, required=False))
     for field in ("department", "client"):
         if field in changes:
             if changes[field] is None:
                 errors.setdefault(field, []).append(_("This field is required."))
             else:
-                setattr(ticket, field, changes[field])
+                values[field] = changes[field]
     if "project" in changes:
-        ticket.project = changes["project"]
+        values["project"] = changes["project"]
     if "requester" in changes:
-        ticket.requester = changes["requester"]
+        values["requester"] = changes["requester"]
     if "metadata" in changes:
-        ticket.metadata = dict(changes["metadata"] or {})
+        values["metadata"] = dict(changes["metadata"] or {})
     if "custom_fields" in changes:
         attempt(
             "custom_fields",
@@ -278,14 +295,16 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
         )
     if "project" in changes or "client" in changes:
         try:
-            _check_project(ticket.project, ticket.client)
+            _check_project(values.get("project", ticket.project), values.get("client", ticket.client))
         except ValidationError as exc:
             errors.setdefault("project", []).extend(exc.message_dict["project"])
     if errors:
-        ticket.refresh_from_db()
+        # Nothing was assigned to ``ticket`` yet: the caller's instance stays as it was.
         raise ValidationError(errors)
+    for field, value in values.items():
+        setattr(ticket, field, value)
     ticket.updated_at = timezone.now()
-    ticket.save()
+    ticket.save(update_fields=[*values, "updated_at"])
     return ticket
 
 
@@ -401,14 +420,18 @@ def reply_post(
         raise ValidationError({"type": [_("Only agents can write internal notes.")]})
     at = at or timezone.now()
     reply = Reply.objects.create(ticket=ticket, author=author, text=text, type=type, created_at=at)
-    updates: dict[str, Any] = {"updated_at": at}
+    # A reply dated in the past (``at``, e.g. an import) never moves a date backwards
+    # or forwards wrongly: last dates only grow, the first response only shrinks.
+    # Coalesce because SQLite's MAX()/MIN() return NULL when any argument is NULL.
+    stamp = Value(at, output_field=DateTimeField())
+    updates: dict[str, Any] = {"updated_at": Greatest(F("updated_at"), stamp)}
     if type == ReplyType.NOTE:
         updates["notes_count"] = F("notes_count") + 1
     else:
         updates["replies_count"] = F("replies_count") + 1
-        updates["last_reply_at"] = at
+        updates["last_reply_at"] = Greatest(Coalesce(F("last_reply_at"), stamp), stamp)
         if agent:
-            updates["first_response_at"] = Coalesce(F("first_response_at"), at)
+            updates["first_response_at"] = Least(Coalesce(F("first_response_at"), stamp), stamp)
     Ticket.objects.filter(pk=ticket.pk).update(**updates)
     ticket.refresh_from_db(
         fields=["updated_at", "last_reply_at", "first_response_at", "replies_count", "notes_count"]

@@ -24,3 +24,9 @@ def department(db):
 @pytest.fixture
 def client_org(db):
     return factories.ClientFactory(name="Acme Inc")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The factories set a password on every user; PBKDF2 would make the suite crawl.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

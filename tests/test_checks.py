@@ -1,0 +1,79 @@
+"""System checks: each misconfiguration is reported with its id."""
+
+import pytest
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from helpdesk.checks import check_settings
+
+
+def ids(settings_value, settings):
+    settings.HELPDESK = settings_value
+    return [e.id for e in check_settings()]
+
+
+def test_the_demo_site_passes(settings):
+    assert check_settings() == []
+    call_command("check")  # raises SystemCheckError on any error
+
+
+def test_checks_run_through_manage_py_check(settings):
+    settings.HELPDESK = {"PAGE_SIZE": 0}
+    with pytest.raises(SystemCheckError, match="helpdesk.E003"):
+        call_command("check")
+
+
+@pytest.mark.parametrize("value,expected", [
+    ({"NOPE": 1}, ["helpdesk.E001"]),
+    ("not a dict", ["helpdesk.E001"]),
+    ({"PAGE_SIZE": 0}, ["helpdesk.E003"]),
+    ({"PAGE_SIZE": 2000}, ["helpdesk.E003"]),
+    ({"PAGE_SIZE": "25"}, ["helpdesk.E003"]),
+    ({"PAGE_SIZE": True}, ["helpdesk.E003"]),
+    ({"MAX_PAGE_SIZE": 10}, ["helpdesk.E003"]),
+    ({"UPSERT_MAX_ITEMS": 0}, ["helpdesk.E004"]),
+    ({"UPSERT_MAX_BYTES": -1}, ["helpdesk.E004"]),
+    ({"MAX_BODY_BYTES": 1.5}, ["helpdesk.E004"]),
+    ({"NOTIFIER": "helpdesk.notify.Nope"}, ["helpdesk.E005"]),
+    ({"NOTIFIER": "no_such_module.Notifier"}, ["helpdesk.E005"]),
+    ({"THROTTLE_RATES": "60/min"}, ["helpdesk.E006"]),
+    ({"THROTTLE_RATES": {"anon": "sixty"}}, ["helpdesk.E006"]),
+    ({"THROTTLE_RATES": {"anon": 60}}, ["helpdesk.E006"]),
+    ({"THROTTLE_RATES": {"anon": "60/fortnight"}}, ["helpdesk.E006"]),
+    ({"DEFAULT_STATUS_ID": "1"}, ["helpdesk.E007"]),
+    ({"DEFAULT_STATUS_ID": None}, ["helpdesk.E007"]),
+    ({"STATUS_ON_AGENT_REPLY": "Answered"}, ["helpdesk.E007"]),
+    ({"STATUS_ON_CONTACT_REPLY": 0}, ["helpdesk.E007"]),
+    ({"API_VERSION": ""}, ["helpdesk.E008"]),
+    ({"SEARCH_CONFIG": None}, ["helpdesk.E008"]),
+])
+def test_each_misconfiguration_is_reported(value, expected, settings):
+    assert ids(value, settings) == expected
+
+
+@pytest.mark.parametrize("value", [
+    {"PAGE_SIZE": 1000},
+    {"THROTTLE_RATES": {"anon": None, "user": "10/s", "upsert": "5/hour", "burst": "100/day"}},
+    {"STATUS_ON_AGENT_REPLY": 4, "STATUS_ON_CONTACT_REPLY": 5, "DEFAULT_STATUS_ID": 3},
+    {"NOTIFIER": "helpdesk.notify.EmailNotifier"},
+])
+def test_valid_values_pass(value, settings):
+    assert ids(value, settings) == []
+
+
+def test_several_errors_at_once(settings):
+    assert ids({"PAGE_SIZE": 0, "UPSERT_MAX_ITEMS": 0, "NOTIFIER": "x.y"}, settings) == [
+        "helpdesk.E003", "helpdesk.E004", "helpdesk.E005"]
+
+
+def test_missing_api_apps_are_reported(settings):
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a not in ("rest_framework", "django_filters")]
+    errors = check_settings()
+    assert [e.id for e in errors] == ["helpdesk.E002", "helpdesk.E002"]
+    assert "rest_framework" in errors[0].msg and "django_filters" in errors[1].msg
+
+
+def test_errors_are_errors_not_warnings(settings):
+    settings.HELPDESK = {"PAGE_SIZE": 0}
+    assert all(e.level == checks.ERROR for e in check_settings())
