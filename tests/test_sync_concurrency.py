@@ -89,3 +89,42 @@ def test_same_new_key_from_many_requests_at_once():
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert Ticket.objects.count() == 1
     assert sorted((r.created, r.updated) for r in results) == [(0, 1)] * 5 + [(1, 0)]
+
+
+def test_concurrent_imports_on_a_sqlite_file(tmp_path):
+    """SQLite, as the demo site configures it (WAL, IMMEDIATE transactions, a busy timeout):
+    four processes import overlapping files into one database file at the same time."""
+    import json
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    manage = [sys.executable, str(root / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=root)
+    setup = (
+        "from helpdesk.models import Department, ClientDomain, Client;"
+        "Department.objects.create(name='Support', is_default=True);"
+        "ClientDomain.objects.create(domain='acme.com', client=Client.objects.create(name='Acme'))"
+    )
+    subprocess.run([*manage, "shell", "-c", setup], env=env, check=True, cwd=root)
+    files = []
+    for t in range(THREADS):
+        path = tmp_path / f"part{t}.json"
+        path.write_text(json.dumps(items_for(t)))
+        files.append(path)
+
+    procs = [subprocess.Popen([*manage, "helpdesk_import", str(f), "--chunk-size", "25"], env=env, cwd=root,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
+    outputs = [p.communicate(timeout=180) for p in procs]
+
+    assert all(p.returncode == 0 for p in procs), outputs
+    keys = {item["sourceId"] for t in range(THREADS) for item in items_for(t)}
+    db = sqlite3.connect(tmp_path / "db.sqlite3")
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM helpdesk_ticket").fetchone() == (len(keys), len(keys))
+    created = sum(int(out.split("Created ")[1].split(",")[0]) for out, _err in outputs)
+    assert created == len(keys)
+    assert db.execute("SELECT COUNT(*) FROM helpdesk_statuschange").fetchone() == (len(keys),)
