@@ -93,6 +93,13 @@ _NEW_CONFLICT_UPDATE_FIELDS = [f for f in _UPDATE_FIELDS if f != "created_at"]
 
 _RETRIES = 3
 
+#: The fields an item may have (API.md, "Bulk upsert"); any other is reported.
+FIELDS = (
+    "_id", "source", "sourceId", "email", "name", "companyId", "companyExternalId", "domains", "title",
+    "description", "url", "tags", "type", "severity", "product", "timeSpent", "status", "history",
+    "createdAt", "updatedAt", "agentEmail", "priority", "departmentId",
+)
+
 
 # --------------------------------------------------------------------------- results
 
@@ -191,6 +198,7 @@ class _Item:
 
     key: tuple[str, str] | None = None  # (source, sourceId), set by _parse
     by_id: bool = False  # it named a ticket by _id: an update
+    is_object: bool = True
 
     @property
     def email_domain(self) -> str | None:
@@ -268,9 +276,15 @@ def _parse(index: int, raw: Any) -> _Item:
     """Check an item's shape and types; needs no database."""
     item = _Item(index=index)
     if not isinstance(raw, dict):
+        item.is_object = False
         item.error("non_field_errors", _("Each item must be a JSON object."))
         return item
 
+    unknown = sorted(str(k) for k in raw if k not in FIELDS)
+    if unknown:
+        # A misspelt field would otherwise be lost without a word.
+        item.error("non_field_errors", _("Unknown field(s): %(names)s. Known: %(known)s.") % {
+            "names": ", ".join(unknown[:10]), "known": ", ".join(FIELDS)})
     if raw.get("_id") not in (None, ""):
         item.by_id = True
         item.ticket_id = _id(raw["_id"])
@@ -481,7 +495,7 @@ def _upsert(items: list[_Item], *, by: Any) -> UpsertResult:
     _match_tickets(items, existing)
     _check_duplicates(items)
     # Items with errors are checked on too, so that each reports all its problems at once.
-    objects = [i for i in items if "non_field_errors" not in i.errors]
+    objects = [i for i in items if i.is_object]
     statuses = _resolve_reference_data(objects)
     _resolve_clients_and_users(objects)
     valid = [i for i in items if not i.errors]
@@ -549,7 +563,7 @@ def _lock_existing(items: list[_Item]) -> dict[Any, Ticket]:
 
 def _match_tickets(items: list[_Item], existing: dict[Any, Ticket]) -> None:
     for item in items:
-        if "non_field_errors" in item.errors:
+        if not item.is_object:
             continue
         if item.ticket_id is not None:
             item.existing = existing.get(item.ticket_id)

@@ -548,3 +548,11 @@ def test_query_count_does_not_grow_with_the_item_count(department, agent):
     assert len(big_create) == len(small_create) < 40
     assert len(big_update) == len(small_update) < 40
     assert Ticket.objects.count() == 210
+
+
+def test_unknown_fields_are_reported_not_dropped(department, acme):
+    result = upsert([item(1, titel="typo", subject="x")])
+
+    error = result.created_errors[0]
+    assert "titel" in error.fields["non_field_errors"][0] and "subject" in error.fields["non_field_errors"][0]
+    assert not Ticket.objects.exists()
