@@ -216,10 +216,30 @@ def _text(item: _Item, raw: dict, name: str, *, max_length: int | None = None) -
         item.error(name, _("Enter a string."))
         return _MISSING
     value = str(value)
+    if not _storable(value):
+        item.error(name, _("Null characters and unpaired surrogates are not allowed."))
+        return _MISSING
     if max_length is not None and len(value) > max_length:
         item.error(name, _("At most %(n)d characters.") % {"n": max_length})
         return _MISSING
     return value
+
+
+def _storable(text: str) -> bool:
+    """Whether a database can store ``text``: PostgreSQL refuses NUL characters, and
+    neither stores unpaired surrogates (JSON's "\\ud800")."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(text: Any) -> str:
+    """User input quoted in a message, safe to render as UTF-8."""
+    return str(text)[:60].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def _datetime(item: _Item, field: str, value: Any) -> datetime.datetime | None:
@@ -238,7 +258,11 @@ def _datetime(item: _Item, field: str, value: Any) -> datetime.datetime | None:
         return None
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed
+    try:
+        return parsed.astimezone(datetime.UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the end of time in UTC
+        item.error(field, _("Enter a date and time in ISO 8601 format."))
+        return None
 
 
 def _valid_url(url: str) -> bool:
@@ -262,13 +286,17 @@ def _valid_email(value: str) -> bool:
     return True
 
 
+_MAX_ID = 2**63 - 1
+
+
 def _id(value: Any) -> int | None:
+    """A database id from an int or a string of digits; None for anything else."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
+        value = int(value.strip())
+    if isinstance(value, int) and 0 < value <= _MAX_ID:
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
     return None
 
 
@@ -280,7 +308,7 @@ def _parse(index: int, raw: Any) -> _Item:
         item.error("non_field_errors", _("Each item must be a JSON object."))
         return item
 
-    unknown = sorted(str(k) for k in raw if k not in FIELDS)
+    unknown = sorted(_shown(k) for k in raw if k not in FIELDS)
     if unknown:
         # A misspelt field would otherwise be lost without a word.
         item.error("non_field_errors", _("Unknown field(s): %(names)s. Known: %(known)s.") % {
@@ -294,6 +322,8 @@ def _parse(index: int, raw: Any) -> _Item:
     if source_id is not None:
         if isinstance(source_id, bool) or not isinstance(source_id, (str, int)):
             item.error("sourceId", _("Enter a string."))
+        elif not _storable(str(source_id)):
+            item.error("sourceId", _("Null characters and unpaired surrogates are not allowed."))
         elif not str(source_id).strip():
             item.error("sourceId", _("This field may not be blank."))
         elif len(str(source_id).strip()) > _SOURCE_ID_MAX:
@@ -331,6 +361,8 @@ def _parse(index: int, raw: Any) -> _Item:
                 continue
             try:
                 item.values[field] = clean(raw[name])
+            except OverflowError:  # int(float("inf"))
+                item.error(name, _("Enter a number.") if name == "timeSpent" else _("Use one of: normal, high, urgent."))
             except ValidationError as exc:
                 for message in exc.message_dict[field]:
                     item.error(name, message)
@@ -363,8 +395,8 @@ def _parse(index: int, raw: Any) -> _Item:
                 domain = domain.strip().lower().lstrip("@")
                 if not domain:
                     continue
-                if len(domain) > 253 or not _DOMAIN_RE.match(domain):
-                    item.error("domains", _("%(d)r is not a domain name.") % {"d": domain[:60]})
+                if len(domain) > 253 or not _DOMAIN_RE.match(domain) or not _storable(domain):
+                    item.error("domains", _("%(d)s is not a domain name.") % {"d": _shown(domain)})
                 elif domain not in item.domains:
                     item.domains.append(domain)
 
@@ -391,6 +423,8 @@ def _parse(index: int, raw: Any) -> _Item:
             tags = [tags]
         if not isinstance(tags, list) or not all(isinstance(t, (str, int)) and not isinstance(t, bool) for t in tags):
             item.error("tags", _("Enter a list of strings."))
+        elif not all(_storable(str(t)) for t in tags):
+            item.error("tags", _("Null characters and unpaired surrogates are not allowed."))
         else:
             try:
                 item.tags = clean_tag_names(tags)
@@ -418,7 +452,9 @@ def _status_ref(item: _Item, field: str, value: Any) -> Any:
     if isinstance(value, int):
         return value
     value = value.strip()
-    return int(value) if value.isdigit() else value.lower()
+    if value.isdecimal() and value.isascii():
+        return int(value)
+    return value.lower()
 
 
 # --------------------------------------------------------------------------- the service
@@ -618,13 +654,13 @@ def _resolve_reference_data(items: list[_Item]) -> dict[int, TicketStatus]:
             item.status = status(item.status_ref)
             if item.status is None:
                 item.error("status", _("Unknown status %(s)r. Use one of: %(all)s.") % {
-                    "s": str(item.status_ref), "all": ", ".join(s.title for s in statuses)})
+                    "s": _shown(item.status_ref), "all": ", ".join(s.title for s in statuses)})
         if item.history is not None:
             rows = []
             for ref, at in item.history:
                 found = status(ref)
                 if found is None:
-                    item.error("history", _("Unknown status %(s)r.") % {"s": str(ref)})
+                    item.error("history", _("Unknown status %(s)r.") % {"s": _shown(ref)})
                 else:
                     rows.append((found, at))
             rows.sort(key=lambda r: r[1])
@@ -669,7 +705,7 @@ def _resolve_clients_and_users(items: list[_Item]) -> None:
         domains.update(item.domains)
         if item.email_domain:
             domains.add(item.email_domain)
-    numeric = {int(r) for r in refs if r.isdigit()}
+    numeric = {n for n in map(_id, refs) if n is not None}
     clients_by_id = {c.pk: c for c in Client.objects.filter(Q(pk__in=numeric) | Q(pk__in=set(contacts.values())))}
     clients_by_ext = {c.external_id: c for c in Client.objects.filter(external_id__in=refs)} if refs else {}
     clients_by_domain = (
@@ -682,8 +718,8 @@ def _resolve_clients_and_users(items: list[_Item]) -> None:
     free = {d.lower() for d in helpdesk_settings.UPSERT_FREE_EMAIL_DOMAINS}
 
     def lookup(ref: str) -> Client | None:
-        if ref.isdigit() and int(ref) in clients_by_id:
-            return clients_by_id[int(ref)]
+        if _id(ref) in clients_by_id:
+            return clients_by_id[_id(ref)]
         return clients_by_ext.get(ref) or clients_by_domain.get(ref.lower())
 
     for item in items:

@@ -122,6 +122,8 @@ class BulkUpsertMixin:
             data = json.loads(body.decode(encoding))
         except (ValueError, LookupError) as exc:
             raise ParseError(_("The body is not valid JSON: %(e)s") % {"e": exc}) from None
+        except RecursionError:
+            raise ParseError(_("The body is nested too deeply.")) from None
         if isinstance(data, dict):
             return [data]
         if not isinstance(data, list):
