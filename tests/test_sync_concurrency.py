@@ -12,6 +12,19 @@ from helpdesk.sync import ticket_bulk_upsert
 
 from . import factories
 
+
+@pytest.fixture
+def default_statuses():
+    """The default statuses (a migration's data), which a transactional test's flush removes."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("helpdesk.migrations.0002_default_statuses_and_agent_group")
+    with connection.schema_editor() as editor:
+        migration.create_statuses(apps, editor)
+
 THREADS = 4
 
 
@@ -49,7 +62,8 @@ def run_concurrently(target, count: int) -> list:
     return results
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("default_statuses")
 def test_overlapping_concurrent_upserts_make_each_ticket_once():
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip("SQLite's shared-cache in-memory test database has table locks, not a writer queue")
@@ -76,7 +90,8 @@ def test_overlapping_concurrent_upserts_make_each_ticket_once():
     assert StatusChange.objects.count() == len(keys)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("default_statuses")
 def test_same_new_key_from_many_requests_at_once():
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip("SQLite's shared-cache in-memory test database has table locks, not a writer queue")
