@@ -556,3 +556,63 @@ def test_unknown_fields_are_reported_not_dropped(department, acme):
     error = result.created_errors[0]
     assert "titel" in error.fields["non_field_errors"][0] and "subject" in error.fields["non_field_errors"][0]
     assert not Ticket.objects.exists()
+
+
+def test_an_item_the_database_refuses_is_reported_and_the_others_saved(department, acme, monkeypatch):
+    # Validation is meant to catch everything; if the database still refuses a value, the
+    # batch is saved item by item so only the offending one is lost, and it is reported.
+    import helpdesk.sync
+    from django.db import DataError
+
+    original = helpdesk.sync.write_tickets
+
+    def refusing(items, **kwargs):
+        if any(i.values.get("subject") == "boom" for i in items):
+            raise DataError("value too long for type character varying(8)")
+        return original(items, **kwargs)
+
+    monkeypatch.setattr(helpdesk.sync, "write_tickets", refusing)
+
+    result = upsert([item(1), item(2, title="boom"), item(3)])
+
+    assert (result.created, [e.index for e in result.created_errors]) == (2, [1])
+    assert "database refused" in result.created_errors[0].message
+    assert set(Ticket.objects.values_list("external_id", flat=True)) == {"1", "3"}
+    assert not User.objects.filter(email="max2@acme.com").exists()  # nothing of item 2 was kept
+
+
+def test_a_lost_race_is_retried_from_the_start(department, acme, monkeypatch):
+    import helpdesk.sync
+    from django.db import IntegrityError
+
+    original = helpdesk.sync.write_tickets
+    calls = []
+
+    def lose_once(items, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            # As if a concurrent request had made this requester and ticket in between.
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return original(items, **kwargs)
+
+    monkeypatch.setattr(helpdesk.sync, "write_tickets", lose_once)
+
+    result = upsert([item(1), item(2)])
+
+    assert len(calls) == 2
+    assert (result.created, result.updated, result.ok) == (2, 0, True)
+    assert Ticket.objects.count() == 2 and User.objects.filter(email__endswith="@acme.com").count() == 2
+
+
+def test_a_race_lost_every_time_is_an_error_not_a_half_write(department, acme, monkeypatch):
+    import helpdesk.sync
+    from django.db import IntegrityError
+
+    def always(items, **kwargs):
+        raise IntegrityError("duplicate key")
+
+    monkeypatch.setattr(helpdesk.sync, "write_tickets", always)
+
+    with pytest.raises(IntegrityError):
+        upsert([item(1)])
+    assert not User.objects.filter(email="max1@acme.com").exists()

@@ -11,18 +11,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db import IntegrityError, OperationalError
 from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError, PermissionDenied, UnsupportedMediaType
+from rest_framework.exceptions import APIException, ParseError, PermissionDenied, UnsupportedMediaType
 from rest_framework.response import Response
 
 from ..conf import helpdesk_settings
 from ..permissions import is_agent
 from ..sync import ticket_bulk_upsert
 from .exceptions import RequestTooLarge
+from .openapi import ErrorSerializer
 from .renderers import unwrapped
 
 #: Form fields that carry lists (``-d tags=a -d tags=b`` or ``tags[]=a``).
@@ -61,6 +64,12 @@ _SEED_EXAMPLE = [{
     "type": "ticket", "email": "ojpsoi57pzn@gmail.com", "name": "first-ojpsoi57pzn",
     "companyId": "61006bc89a3e0b702ed8ea49", "agentEmail": None, "domains": ["planhat.com", "google.com"],
 }]
+
+
+class UpsertConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _lazy("Concurrent requests changed the same tickets; nothing was saved. Send it again.")
+    default_code = "conflict"
 
 
 def _form_item(body: bytes, encoding: str) -> dict[str, Any]:
@@ -142,6 +151,8 @@ class BulkUpsertMixin:
         responses={
             200: OpenApiResponse(UpsertResultSerializer, description="Every item was saved."),
             206: OpenApiResponse(UpsertResultSerializer, description="Some items were not saved; see the error lists."),
+            409: OpenApiResponse(ErrorSerializer, description="Concurrent requests kept changing the same tickets; nothing was "
+                                             "saved; send the request again."),
         },
         examples=[
             OpenApiExample("Planhat's example", value=_SEED_EXAMPLE, request_only=True),
@@ -160,5 +171,10 @@ class BulkUpsertMixin:
                 _("%(n)d items: at most %(max)d per request; nothing was saved.")
                 % {"n": len(items), "max": helpdesk_settings.UPSERT_MAX_ITEMS}
             )
-        result = ticket_bulk_upsert(items=items, by=request.user)
+        try:
+            result = ticket_bulk_upsert(items=items, by=request.user)
+        except (IntegrityError, OperationalError):
+            # Concurrent requests kept winning the same rows, retries included: nothing
+            # of this request was saved, and sending it again is safe.
+            raise UpsertConflict() from None
         return unwrapped(Response(result.to_dict(), status=status.HTTP_200_OK if result.ok else status.HTTP_206_PARTIAL_CONTENT))

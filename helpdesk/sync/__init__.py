@@ -28,6 +28,8 @@ data, clients and people), ``write`` (the writes), ``result`` (what the caller g
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +44,7 @@ from ..services import tags_get_or_create
 from .items import FIELDS, Item, parse_item
 from .resolve import (
     check_duplicates,
+    key_filter,
     lock_existing,
     match_tickets,
     resolve_clients_and_users,
@@ -78,6 +81,9 @@ def ticket_bulk_upsert(*, items: Sequence[Any], by: Any = None) -> UpsertResult:
         # save the items one by one so only the offending ones are reported.
         logger.exception("ticket_bulk_upsert: the database refused the batch; saving items one by one")
         result = UpsertResult()
+        known = set(
+            Ticket.objects.filter(key_filter(i.key for i in parsed if i.key)).values_list("external_source", "external_id")
+        )
         for item in parsed:
             _reset(item)
             try:
@@ -85,7 +91,7 @@ def ticket_bulk_upsert(*, items: Sequence[Any], by: Any = None) -> UpsertResult:
             except DatabaseError as exc:
                 _reset(item)
                 item.error("non_field_errors", _("The database refused this item: %(e)s") % {"e": str(exc).strip()[:300]})
-                result.created_errors.append(_error(item))
+                (result.updated_errors if item.by_id or item.key in known else result.created_errors).append(_error(item))
         result.created_errors.sort(key=lambda e: e.index)
         result.updated_errors.sort(key=lambda e: e.index)
         return result
@@ -104,6 +110,8 @@ def _with_retries(items: list[Item], *, by: Any) -> UpsertResult:
             logger.info("ticket_bulk_upsert: retrying after %r", exc)
             for item in items:
                 _reset(item)
+            # Let the winner commit (SQLite: let the other writer finish) before we look again.
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
     raise AssertionError("unreachable")
 
 

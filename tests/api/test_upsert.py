@@ -246,3 +246,17 @@ def test_the_schema_documents_the_upsert(api):
     assert {"200", "206", "400", "403", "413"} <= set(operation["responses"])
     ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert "data" not in json.dumps(ok)  # Planhat's shape, no envelope
+
+
+def test_a_race_lost_over_and_over_is_409_and_saves_nothing(api, monkeypatch):
+    from django.db import OperationalError
+
+    def deadlocked(**kwargs):
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr("helpdesk.api.upsert.ticket_bulk_upsert", deadlocked)
+
+    response = put(api, [{"sourceId": "1", "email": "a@acme.com"}])
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
