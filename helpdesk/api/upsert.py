@@ -35,12 +35,12 @@ _LIST_FIELDS = ("tags", "domains")
 
 class UpsertKeySerializer(serializers.Serializer):
     _id = serializers.IntegerField(help_text="Our ticket id.")
-    sourceId = serializers.CharField(allow_null=True)  # noqa: N815 (Planhat's name)
+    sourceId = serializers.CharField(allow_null=True)
 
 
 class UpsertItemErrorSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the item in the request, from 0.")
-    sourceId = serializers.CharField(allow_null=True)  # noqa: N815
+    sourceId = serializers.CharField(allow_null=True)
     message = serializers.CharField()
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
                                    help_text="Messages by the item's own field names.")
@@ -51,10 +51,10 @@ class UpsertResultSerializer(serializers.Serializer):
 
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
-    createdErrors = UpsertItemErrorSerializer(many=True)  # noqa: N815
-    updatedErrors = UpsertItemErrorSerializer(many=True)  # noqa: N815
-    insertsKeys = UpsertKeySerializer(many=True)  # noqa: N815
-    updatesKeys = UpsertKeySerializer(many=True)  # noqa: N815
+    createdErrors = UpsertItemErrorSerializer(many=True)
+    updatedErrors = UpsertItemErrorSerializer(many=True)
+    insertsKeys = UpsertKeySerializer(many=True)
+    updatesKeys = UpsertKeySerializer(many=True)
 
 
 _SEED_EXAMPLE = [{
@@ -77,7 +77,7 @@ def _form_item(body: bytes, encoding: str) -> dict[str, Any]:
     form = QueryDict(body, encoding=encoding)
     item: dict[str, Any] = {}
     for key in form:
-        name = key[:-2] if key.endswith("[]") else key
+        name = key.removesuffix("[]")
         if name in _LIST_FIELDS:
             item.setdefault(name, []).extend(form.getlist(key))
         else:
