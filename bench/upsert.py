@@ -75,11 +75,18 @@ def prepare_reference_data() -> Any:
     return agent
 
 
-def measure(items: int = 5000, *, seed: str = "bench") -> dict[str, float]:
+def measure(items: int = 5000, *, seed: str = "bench", breakdown: dict[str, Any] | None = None) -> dict[str, float]:
     """Time the upsert of ``items`` new tickets, then of the same ones as updates.
 
-    Django must be set up on a migrated database. Returns seconds per phase.
+    Django must be set up on a migrated database. Returns seconds per phase. With a
+    ``breakdown`` dict, also fills it with each phase's statement count and database time
+    (recording statements costs a little time itself).
     """
+    import contextlib
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from helpdesk.models import Ticket
     from helpdesk.sync import ticket_bulk_upsert
 
@@ -87,9 +94,17 @@ def measure(items: int = 5000, *, seed: str = "bench") -> dict[str, float]:
     results: dict[str, float] = {}
     for phase, title, expect in (("create", "Ticket", "created"), ("update", "Updated ticket", "updated")):
         payload = make_items(items, seed=seed, title=title)
-        start = time.perf_counter()
-        result = ticket_bulk_upsert(items=payload, by=agent)
-        results[phase] = time.perf_counter() - start
+        capture = CaptureQueriesContext(connection) if breakdown is not None else contextlib.nullcontext()
+        with capture as ctx:
+            start = time.perf_counter()
+            result = ticket_bulk_upsert(items=payload, by=agent)
+            results[phase] = time.perf_counter() - start
+        if breakdown is not None:
+            breakdown[phase] = {
+                "statements": len(ctx.captured_queries),
+                "db_seconds": sum(float(q["time"]) for q in ctx.captured_queries),
+                "slowest": sorted(((float(q["time"]), q["sql"][:70]) for q in ctx.captured_queries), reverse=True)[:3],
+            }
         if not result.ok or getattr(result, expect) != items:
             raise SystemExit(f"{phase}: unexpected result {result.to_dict()['created']=} errors={result.errors[:3]}")
     assert Ticket.objects.filter(external_id__startswith=f"{seed}-").count() == items
@@ -121,7 +136,7 @@ def _setup(db: str, pg_url: str) -> tuple[Any, str]:
 
 
 def run(items: int = 5000, *, db: str = "postgres", repeat: int = 1,
-        pg_url: str = "postgres://postgres@127.0.0.1:5432/postgres") -> dict[str, Any]:
+        pg_url: str = "postgres://postgres@127.0.0.1:5432/postgres", breakdown: bool = False) -> dict[str, Any]:
     """Build a database, run ``measure`` ``repeat`` times (fresh keys each time), drop it.
 
     Returns ``{"items", "db", "create": [seconds...], "update": [seconds...]}``. Django
@@ -139,7 +154,11 @@ def run(items: int = 5000, *, db: str = "postgres", repeat: int = 1,
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        runs = [measure(items, seed=f"run{n}") for n in range(repeat)]
+        details: list[dict[str, Any]] = []
+        runs = []
+        for n in range(repeat):
+            details.append({})
+            runs.append(measure(items, seed=f"run{n}", breakdown=details[-1] if breakdown else None))
     finally:
         teardown()
     return {
@@ -148,6 +167,7 @@ def run(items: int = 5000, *, db: str = "postgres", repeat: int = 1,
         "database": label,
         "create": [r["create"] for r in runs],
         "update": [r["update"] for r in runs],
+        "breakdown": details if breakdown else None,
     }
 
 
@@ -158,8 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs, each with new keys (default 1)")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
                         help="a PostgreSQL server to create the benchmark database on")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also print statement counts, database time and the slowest statements")
     args = parser.parse_args(argv)
-    report = run(args.items, db=args.db, repeat=args.repeat, pg_url=args.pg_url)
+    report = run(args.items, db=args.db, repeat=args.repeat, pg_url=args.pg_url, breakdown=args.breakdown)
     ok = True
     for phase in ("create", "update"):
         for n, seconds in enumerate(report[phase], 1):
@@ -167,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
             ok &= seconds < GOAL_SECONDS
             print(f"upsert {phase:6} {args.items} items on {args.db} (run {n}): {seconds:.3f} s "
                   f"({args.items / seconds:,.0f} items/s) goal < {GOAL_SECONDS:.0f} s: {verdict}")
+            if report["breakdown"]:
+                detail = report["breakdown"][n - 1][phase]
+                print(f"    {detail['statements']} statements, {detail['db_seconds']:.3f} s in the database; slowest:")
+                for took, sql in detail["slowest"]:
+                    print(f"      {took:.3f} s  {sql}")
     return 0 if ok else 1
 
 
