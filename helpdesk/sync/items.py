@@ -34,6 +34,7 @@ _SOURCE_MAX = Ticket._meta.get_field("external_source").max_length
 _SOURCE_ID_MAX = Ticket._meta.get_field("external_id").max_length
 _CLIENT_EXT_MAX = Client._meta.get_field("external_id").max_length
 _DOMAIN_RE = re.compile(r"^[\w-]+(\.[\w-]+)+$")
+_SPACE_RE = re.compile(r"\s")
 
 #: The fields an item may have (API.md, "Bulk upsert"); any other is reported.
 FIELDS = (
@@ -155,7 +156,7 @@ def _valid_url(url: str) -> bool:
     host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
     return (
         bool(sep) and scheme.lower() in {"http", "https", "ftp", "ftps"} and bool(host.strip(".:"))
-        and not any(c.isspace() for c in url)
+        and not _SPACE_RE.search(url)
     )
 
 

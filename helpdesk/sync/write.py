@@ -270,8 +270,14 @@ def write_tickets(
     creator_id = getattr(by, "pk", None)
     for item in updates:
         _apply(item, item.existing, statuses=statuses, now=now, by=by)
+    # Positional arguments are Django's fast path for building instances (no default lookups
+    # per field): a new ticket's values, in field order, from the model's own defaults.
+    template = {f.attname: f.get_default() for f in Ticket._meta.concrete_fields}
+    template.update(subject="", message="", priority=Priority.NORMAL, channel=Channel.API, creator_id=creator_id)
+    template.update(custom_fields=None, metadata=None)
     for item in creates:
-        ticket = Ticket(subject="", message="", priority=Priority.NORMAL, channel=Channel.API, creator_id=creator_id)
+        ticket = Ticket(*template.values())
+        ticket.custom_fields, ticket.metadata = {}, {}
         _apply(item, ticket, statuses=statuses, now=now, by=by)
         item.existing = ticket
     if connection.vendor == "postgresql":
