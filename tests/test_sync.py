@@ -616,3 +616,24 @@ def test_a_race_lost_every_time_is_an_error_not_a_half_write(department, acme, m
     with pytest.raises(IntegrityError):
         upsert([item(1)])
     assert not User.objects.filter(email="max1@acme.com").exists()
+
+
+def test_an_unchanged_resend_rewrites_no_ticket_row(department, acme, monkeypatch):
+    from helpdesk.sync import write
+
+    items = [item(n, updatedAt="2024-05-01T00:00:00Z", status="open") for n in range(3)]
+    upsert(items)
+    Ticket.objects.filter(external_id="1").update(subject="Edited here")  # only this one differs
+    rewritten = []
+    pg_write = write._pg_write_tickets
+    bulk_create = Ticket.objects.bulk_create
+    monkeypatch.setattr(write, "_pg_write_tickets", lambda updates, creates: (
+        rewritten.extend(t.external_id for t in updates), pg_write(updates, creates))[1])
+    monkeypatch.setattr(Ticket.objects, "bulk_create", lambda objs, **kw: (
+        rewritten.extend(t.external_id for t in objs), bulk_create(objs, **kw))[1])
+
+    result = upsert(items)
+
+    assert (result.updated, result.ok) == (3, True)
+    assert rewritten == ["1"]
+    assert Ticket.objects.get(external_id="1").subject == "Ticket 1"

@@ -29,6 +29,7 @@ _UPDATE_FIELDS = [
 #: On a key conflict for an item we believed new (a concurrent request made it first),
 #: the first creation date stands.
 _NEW_CONFLICT_UPDATE_FIELDS = [f for f in _UPDATE_FIELDS if f != "created_at"]
+_UPDATE_ATTNAMES = [Ticket._meta.get_field(f).attname for f in _UPDATE_FIELDS]
 
 
 def create_clients(items: list[Item]) -> None:
@@ -268,8 +269,15 @@ def write_tickets(
     updates = sorted((i for i in items if i.existing is not None), key=lambda i: i.existing.pk)
     creates = sorted((i for i in items if i.existing is None), key=lambda i: i.key)
     creator_id = getattr(by, "pk", None)
+    changed = []
     for item in updates:
-        _apply(item, item.existing, statuses=statuses, now=now, by=by)
+        ticket = item.existing
+        before = [getattr(ticket, a) for a in _UPDATE_ATTNAMES]
+        _apply(item, ticket, statuses=statuses, now=now, by=by)
+        # A re-sent ticket that changes nothing (same fields, same updatedAt) is not
+        # rewritten: a routine re-sync of unchanged tickets writes no ticket rows.
+        if [getattr(ticket, a) for a in _UPDATE_ATTNAMES] != before:
+            changed.append(ticket)
     # Positional arguments are Django's fast path for building instances (no default lookups
     # per field): a new ticket's values, in field order, from the model's own defaults.
     template = {f.attname: f.get_default() for f in Ticket._meta.concrete_fields}
@@ -281,7 +289,7 @@ def write_tickets(
         _apply(item, ticket, statuses=statuses, now=now, by=by)
         item.existing = ticket
     if connection.vendor == "postgresql":
-        written = _pg_write_tickets([i.existing for i in updates], [i.existing for i in creates])
+        written = _pg_write_tickets(changed, [i.existing for i in creates])
         created = set()
         for item in creates:
             pk, inserted = written[item.key]
@@ -292,10 +300,8 @@ def write_tickets(
         return created
     # SQLite & co: Django's upserts. SQLite runs one writer at a time, so the lookup
     # before the insert was exact: every key we did not find is one we create.
-    if updates:
-        Ticket.objects.bulk_create(
-            [i.existing for i in updates], update_conflicts=True, unique_fields=["id"], update_fields=_UPDATE_FIELDS
-        )
+    if changed:
+        Ticket.objects.bulk_create(changed, update_conflicts=True, unique_fields=["id"], update_fields=_UPDATE_FIELDS)
     if creates:
         Ticket.objects.bulk_create(
             [i.existing for i in creates],
