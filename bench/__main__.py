@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         existing = Ticket.objects.count() if args.reuse else 0
         if args.reuse and existing >= args.tickets:
             log(f"== reusing {existing:,} tickets")
-            info = seed.SeedInfo(tickets=existing)
+            # The seeded count, not what earlier runs' write scenarios added to it.
+            info = seed.SeedInfo(tickets=args.tickets)
             info = seed.describe(info)
         else:
             if existing:
