@@ -26,7 +26,7 @@ def _cell(r: dict) -> str:
     if r["status"] == "not available":
         return "n/a"
     if r["status"] != "ok":
-        return "error"
+        return "**> timeout**" if "timeout" in r.get("note", "") else "error"
     text = f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} ({r['queries']}q)"
     if r.get("goal_ms") is not None and not r.get("goal_met"):
         text = f"**{text}**"
