@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -116,7 +117,13 @@ SPECTACULAR_SETTINGS = {
 
 HELPDESK = {}
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# In debug, mail is printed to the console; otherwise sent over SMTP (localhost:25 by
+# default). Django 6.1 replaced EMAIL_BACKEND with MAILERS.
+_MAIL_BACKEND = f"django.core.mail.backends.{'console' if DEBUG else 'smtp'}.EmailBackend"
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": _MAIL_BACKEND}}
+else:
+    EMAIL_BACKEND = _MAIL_BACKEND
 
 LOGGING = {
     "version": 1,

@@ -13,11 +13,13 @@ def ids(settings_value, settings):
     return [e.id for e in check_settings()]
 
 
+@pytest.mark.django_db  # the model checks ask SQLite whether it supports JSON
 def test_the_demo_site_passes(settings):
     assert check_settings() == []
     call_command("check")  # raises SystemCheckError on any error
 
 
+@pytest.mark.django_db
 def test_checks_run_through_manage_py_check(settings):
     settings.HELPDESK = {"PAGE_SIZE": 0}
     with pytest.raises(SystemCheckError, match="helpdesk.E003"):
