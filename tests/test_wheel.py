@@ -75,6 +75,7 @@ def test_wheel_holds_the_app_and_nothing_else(wheel):
     # Every file of the package (templates, static files, locale, ...) made it in.
     missing = [f for f in source_files() if f not in names]
     assert missing == []
+    assert [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     for requirement in ("Django", "djangorestframework", "django-filter", "drf-spectacular"):
         assert f"Requires-Dist: {requirement}" in metadata
