@@ -26,7 +26,7 @@ def test_checks_run_through_manage_py_check(settings):
         call_command("check")
 
 
-@pytest.mark.parametrize("value,expected", [
+CASES = [
     ({"NOPE": 1}, ["helpdesk.E001"]),
     ("not a dict", ["helpdesk.E001"]),
     ({"PAGE_SIZE": 0}, ["helpdesk.E003"]),
@@ -49,7 +49,10 @@ def test_checks_run_through_manage_py_check(settings):
     ({"STATUS_ON_CONTACT_REPLY": 0}, ["helpdesk.E007"]),
     ({"API_VERSION": ""}, ["helpdesk.E008"]),
     ({"SEARCH_CONFIG": None}, ["helpdesk.E008"]),
-])
+]
+
+
+@pytest.mark.parametrize("value,expected", CASES, ids=[str(value) for value, _ in CASES])
 def test_each_misconfiguration_is_reported(value, expected, settings):
     assert ids(value, settings) == expected
 
