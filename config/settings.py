@@ -105,6 +105,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The helpdesk API pins its own renderers, parsers, auth, permissions, throttles and error
+# handler per view; the site only has to pick drf-spectacular as the schema class.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

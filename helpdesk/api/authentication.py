@@ -1,0 +1,61 @@
+"""``Authorization: Bearer <api key>``: the key of a user, checked against its hash."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from ..models import APIKey
+
+#: ``last_used_at`` is written at most this often per key, so a busy key costs no writes.
+TOUCH_INTERVAL = datetime.timedelta(minutes=1)
+
+
+class APIKeyAuthentication(authentication.BaseAuthentication):
+    """Authenticate with a helpdesk API key (``APIKey.objects.get_from_key``).
+
+    ``request.auth`` is the ``APIKey`` row. A request without an ``Authorization: Bearer``
+    header is left to the next class (session auth); a present but bad, revoked or expired
+    key is a 401, never a fall-through.
+    """
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Any) -> tuple[Any, APIKey] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid Authorization header: use 'Bearer <api key>'."))
+        try:
+            key = header[1].decode("ascii")
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid API key.")) from None
+        api_key = APIKey.objects.get_from_key(key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed(_("Invalid, revoked or expired API key."))
+        user = api_key.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("The key's user is inactive."))
+        self._touch(api_key)
+        return user, api_key
+
+    @staticmethod
+    def _touch(api_key: APIKey) -> None:
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at >= TOUCH_INTERVAL:
+            APIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key.last_used_at = now
+
+    def authenticate_header(self, request: Any) -> str:
+        # Makes DRF answer 401 (not 403) to unauthenticated requests.
+        return f'{self.keyword} realm="api"'
+
+
+def is_key_request(request: Any) -> bool:
+    """True when the caller used an API key (channel ``api``), not a browser session."""
+    return isinstance(getattr(request, "auth", None), APIKey)

@@ -1,0 +1,212 @@
+"""The list parameters of ``GET /tickets`` (API.md) as django-filter ``FilterSet``s.
+
+Bad values are 422s with the parameter's name (django-filter's errors, shaped by the
+exception handler), never silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as filters
+from django import forms
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import QueryArrayWidget
+
+from ..models import ActiveState, Priority, Project, Ticket, TicketStatus
+from .exceptions import ValidationFailed
+from .search import search_tickets
+
+MAX_ID = 2**63 - 1
+MAX_LIST = 100
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+class IdListField(forms.CharField):
+    """``"1,2,3"`` -> ``[1, 2, 3]``; anything but whole positive numbers is an error."""
+
+    def to_python(self, value: Any) -> list[int] | None:
+        value = super().to_python(value)
+        if not value:
+            return None
+        parts = _split(value)
+        if len(parts) > MAX_LIST:
+            raise forms.ValidationError(_("At most %(n)d values.") % {"n": MAX_LIST})
+        try:
+            ids = [int(part) for part in parts]
+        except ValueError:
+            raise forms.ValidationError(_("Enter whole numbers separated by commas.")) from None
+        if any(i < 1 or i > MAX_ID for i in ids):
+            raise forms.ValidationError(_("Enter ids from 1 to %(max)d.") % {"max": MAX_ID})
+        return ids
+
+
+class IdListFilter(filters.Filter):
+    field_class = IdListField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("lookup_expr", "in")
+        super().__init__(*args, **kwargs)
+
+
+class WordListField(forms.Field):
+    """A list of strings from ``name=a&name=b`` or ``name[]=a&name[]=b``."""
+
+    widget = QueryArrayWidget
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        items = [str(v).strip() for v in value if str(v).strip()]
+        if any("\x00" in item for item in items):
+            raise forms.ValidationError(_("Null characters are not allowed."))
+        if len(items) > MAX_LIST:
+            raise forms.ValidationError(_("At most %(n)d values.") % {"n": MAX_LIST})
+        return items
+
+
+class WordListFilter(filters.Filter):
+    field_class = WordListField
+
+
+SORT_KEYS = {
+    "ticket_created": ("created_at",),
+    "ticket_last_updated": ("updated_at",),
+    "ticket_priority": ("priority", "created_at"),
+    "ticket_status": ("status_id", "created_at"),
+}
+SORT_CHOICES = [(key, key) for key in SORT_KEYS] + [(f"-{key}", f"-{key}") for key in SORT_KEYS]
+
+
+class TicketFilterSet(filters.FilterSet):
+    """Every filter of ``GET /tickets``; ``sort``/``order`` are applied in ``filter_queryset``."""
+
+    status = filters.CharFilter(
+        method="filter_status", help_text=_("Status id or title; several separated by commas.")
+    )
+    priority = filters.CharFilter(
+        method="filter_priority", help_text=_("normal, high or urgent; several separated by commas.")
+    )
+    category_id = IdListFilter(field_name="department_id", help_text=_("Department id(s), comma-separated."))
+    client_id = IdListFilter(field_name="client_id", help_text=_("Client id(s), comma-separated."))
+    companyId = IdListFilter(field_name="client_id", help_text=_("Alias of client_id (the sync's name)."))
+    project_id = IdListFilter(field_name="project_id", help_text=_("Project id(s), comma-separated."))
+    assignee_id = IdListFilter(method="filter_assignee", help_text=_("Tickets assigned to any of these user ids."))
+    email = filters.CharFilter(
+        field_name="requester__email", lookup_expr="iexact", help_text=_("The requester's email address.")
+    )
+    tags = WordListFilter(
+        method="filter_tags",
+        help_text=_("Tickets carrying all of these tags: tags[]=a&tags[]=b (or tags=a&tags=b)."),
+    )
+    active_state = filters.ChoiceFilter(
+        choices=[("active", "active"), ("archived", "archived"), ("all", "all")],
+        method="filter_active_state",
+        help_text=_("active (default), archived or all."),
+    )
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", help_text=_("ISO 8601; tickets updated at or after it.")
+    )
+    created_since = filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text=_("ISO 8601; tickets created at or after it.")
+    )
+    search = filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text=_("Words matched against id, subject, message, replies, client name and requester email."),
+    )
+    sort = filters.ChoiceFilter(
+        choices=SORT_CHOICES,
+        method="filter_noop",
+        help_text=_("ticket_created (default), ticket_last_updated, ticket_priority or ticket_status; "
+                    "a leading - sorts descending."),
+    )
+    order = filters.ChoiceFilter(
+        choices=[("asc", "asc"), ("desc", "desc")], method="filter_noop", help_text=_("asc or desc (default).")
+    )
+
+    class Meta:
+        model = Ticket
+        fields: list[str] = []
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        data = data.copy() if data is not None else None
+        if data is not None and not data.get("active_state"):
+            data["active_state"] = "active"
+        super().__init__(data, *args, **kwargs)
+
+    # -- filters ---------------------------------------------------------------------
+
+    def filter_noop(self, queryset: QuerySet[Ticket], name: str, value: Any) -> QuerySet[Ticket]:
+        return queryset
+
+    def filter_status(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        wanted = _split(value)
+        if len(wanted) > MAX_LIST:
+            raise forms.ValidationError({"status": _("At most %(n)d values.") % {"n": MAX_LIST}})
+        rows = list(TicketStatus.objects.values_list("id", "title"))
+        by_id = {str(pk): pk for pk, _title in rows}
+        by_title = {title.lower(): pk for pk, title in rows}
+        ids, unknown = [], []
+        for item in wanted:
+            pk = by_id.get(item) or by_title.get(item.lower())
+            (ids if pk else unknown).append(pk or item)
+        if unknown:
+            raise forms.ValidationError({"status": _("Unknown status: %(s)s.") % {"s": ", ".join(unknown)}})
+        return queryset.filter(status_id__in=ids)
+
+    def filter_priority(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        ranks, unknown = [], []
+        for item in _split(value):
+            try:
+                ranks.append(Priority.from_slug(item))
+            except ValueError:
+                unknown.append(item)
+        if unknown:
+            raise forms.ValidationError(
+                {"priority": _("Unknown priority: %(p)s. Use normal, high or urgent.") % {"p": ", ".join(unknown)}}
+            )
+        return queryset.filter(priority__in=ranks)
+
+    def filter_assignee(self, queryset: QuerySet[Ticket], name: str, value: list[int]) -> QuerySet[Ticket]:
+        through = Ticket.assignees.through.objects.filter(ticket_id=OuterRef("pk"), user_id__in=value)
+        return queryset.filter(Exists(through))
+
+    def filter_tags(self, queryset: QuerySet[Ticket], name: str, value: list[str]) -> QuerySet[Ticket]:
+        through = Ticket.tags.through.objects
+        for tag in value:
+            queryset = queryset.filter(Exists(through.filter(ticket_id=OuterRef("pk"), tag__name__iexact=tag)))
+        return queryset
+
+    def filter_active_state(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        if value == "all":
+            return queryset
+        return queryset.filter(active_state=ActiveState(value))
+
+    def filter_search(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return search_tickets(queryset, value, user=getattr(self.request, "user", None))
+
+    def filter_queryset(self, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        try:
+            queryset = super().filter_queryset(queryset)
+        except forms.ValidationError as exc:
+            # A method filter's error becomes a form error, so it is reported like the others.
+            raise ValidationFailed(exc.message_dict) from None
+        sort = self.form.cleaned_data.get("sort") or "ticket_created"
+        descending = sort.startswith("-") or (self.form.cleaned_data.get("order") or "desc") == "desc"
+        prefix = "-" if descending else ""
+        return queryset.order_by(*[prefix + f for f in SORT_KEYS[sort.lstrip("-")]], prefix + "id")
+
+
+class ProjectFilterSet(filters.FilterSet):
+    client_id = IdListFilter(field_name="client_id", help_text=_("Only this client's projects (comma-separated ids)."))
+
+    class Meta:
+        model = Project
+        fields: list[str] = []

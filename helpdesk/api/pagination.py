@@ -1,0 +1,118 @@
+"""``limit`` with ``page`` (1-based) or ``offset``; ``meta`` = page, limit, offset, total, pages.
+
+The page is fetched first; the total is counted only when the page does not already tell
+it (a short page at a known offset is the end of the list), so small results cost one
+query and the count runs only when needed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django import forms
+from django.core.validators import MaxValueValidator
+from django.utils.translation import gettext_lazy as _
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from ..conf import helpdesk_settings
+from .exceptions import ValidationFailed
+from .renderers import unwrapped
+
+
+class PaginationForm(forms.Form):
+    """The three paging parameters, validated like any other input (422 on nonsense)."""
+
+    page = forms.IntegerField(required=False, min_value=1, max_value=10**9)
+    offset = forms.IntegerField(required=False, min_value=0, max_value=10**12)
+    limit = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["limit"].validators.append(MaxValueValidator(helpdesk_settings.MAX_PAGE_SIZE))
+
+    def clean_limit(self) -> int:
+        limit = self.cleaned_data.get("limit")
+        if limit is None:
+            return helpdesk_settings.PAGE_SIZE
+        return limit
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.data.get("page") not in (None, "") and self.data.get("offset") not in (None, ""):
+            raise forms.ValidationError({"offset": _("Use either page or offset, not both.")})
+        return data
+
+
+class HelpdeskPagination(BasePagination):
+    """The envelope's pagination (see API.md): ``{"data": [...], "meta": {...}}``."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
+        form = PaginationForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationFailed(form.errors)
+        limit = form.cleaned_data["limit"]
+        if form.cleaned_data.get("offset") is not None:
+            offset = form.cleaned_data["offset"]
+        else:
+            offset = ((form.cleaned_data.get("page") or 1) - 1) * limit
+        rows = list(queryset[offset : offset + limit])
+        if (rows and len(rows) < limit) or (not rows and offset == 0):
+            total = offset + len(rows)
+        else:
+            total = queryset.count()
+        self.limit, self.offset, self.total = limit, offset, total
+        return rows
+
+    def get_meta(self) -> dict[str, int]:
+        return {
+            "page": self.offset // self.limit + 1,
+            "limit": self.limit,
+            "offset": self.offset,
+            "total": self.total,
+            "pages": math.ceil(self.total / self.limit),
+        }
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return unwrapped(Response({"data": data, "meta": self.get_meta()}))
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["data", "meta"],
+            "properties": {
+                "data": schema,
+                "meta": {
+                    "type": "object",
+                    "required": ["page", "limit", "offset", "total", "pages"],
+                    "properties": {
+                        "page": {"type": "integer", "example": 1, "description": "1-based page of this slice."},
+                        "limit": {"type": "integer", "example": 25},
+                        "offset": {"type": "integer", "example": 0},
+                        "total": {"type": "integer", "example": 57, "description": "Rows matching the filters."},
+                        "pages": {"type": "integer", "example": 3},
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "limit", "in": "query", "required": False,
+                "description": "Rows per page (default %s, at most %s; more is a 422)."
+                % (helpdesk_settings.PAGE_SIZE, helpdesk_settings.MAX_PAGE_SIZE),
+                "schema": {"type": "integer", "minimum": 1, "maximum": helpdesk_settings.MAX_PAGE_SIZE},
+            },
+            {
+                "name": "page", "in": "query", "required": False,
+                "description": "1-based page number (instead of offset).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": "offset", "in": "query", "required": False,
+                "description": "Rows to skip (instead of page).",
+                "schema": {"type": "integer", "minimum": 0},
+            },
+        ]

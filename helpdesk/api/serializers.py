@@ -1,0 +1,461 @@
+"""What the API reads and writes.
+
+Output is built by plain functions (``ticket_data`` …): a list of 1000 tickets costs
+microseconds per row instead of DRF's per-field machinery. The output serializer classes
+declare the same fields for the OpenAPI schema only (a test keeps both in step).
+Input goes through DRF serializers that reject unknown keys instead of dropping them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..custom_fields import clean_custom_fields
+from ..models import Client, Department, Priority, Project, Reply, ReplyType, StatusChange, Ticket, TicketStatus
+
+#: Service (model) field names -> the API's parameter names, for 422 ``fields``.
+TICKET_FIELD_NAMES = {
+    "subject": "ticket_subject",
+    "message": "ticket_message",
+    "priority": "ticket_priority",
+    "department": "ticket_categoryid",
+    "client": "ticket_clientid",
+    "project": "ticket_projectid",
+    "status": "status",
+    "tags": "tags",
+}
+REPLY_FIELD_NAMES = {"text": "ticketreply_text", "type": "ticketreply_type"}
+
+#: Form fields a browser adds that are not data.
+IGNORED_KEYS = frozenset({"csrfmiddlewaretoken"})
+MAX_ID = 2**63 - 1
+PRIORITIES = [p.slug for p in Priority]
+
+
+# -- output ------------------------------------------------------------------------------
+
+
+def dt(value: datetime.datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, as DRF writes it."""
+    if value is None:
+        return None
+    text = value.astimezone(datetime.UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def user_name(user: Any) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def ticket_data(t: Ticket) -> dict[str, Any]:
+    """The ticket object of API.md. Needs ``ticket_list``'s select/prefetch to stay query-free."""
+    requester = t.requester
+    return {
+        "id": t.pk,
+        "subject": t.subject,
+        "message": t.message,
+        "status": {"id": t.status_id, "title": t.status.title},
+        "priority": Priority(t.priority).slug,
+        "source": t.channel,
+        "active_state": t.active_state,
+        "department": {"id": t.department_id, "name": t.department.name},
+        "client": {"id": t.client_id, "name": t.client.name},
+        "project_id": t.project_id,
+        "creator_id": t.creator_id,
+        "requester": (
+            {"id": requester.pk, "email": requester.email, "name": user_name(requester)} if requester else None
+        ),
+        "assignee_ids": sorted(u.pk for u in t.assignees.all()),
+        "dates": {
+            "created": dt(t.created_at),
+            "last_updated": dt(t.updated_at),
+            "status_changed": dt(t.status_changed_at),
+            "first_response": dt(t.first_response_at),
+            "last_reply": dt(t.last_reply_at),
+            "closed": dt(t.closed_at),
+        },
+        "replies_count": t.replies_count,
+        "tags": sorted((tag.name for tag in t.tags.all()), key=str.lower),
+        "type": t.type,
+        "severity": t.severity,
+        "product": t.product,
+        "time_spent": float(t.time_spent),
+        "external": (
+            {"source": t.external_source, "source_id": t.external_id, "url": t.external_url or None}
+            if t.external_id is not None
+            else None
+        ),
+        "custom_fields": t.custom_fields or {},
+        "metadata": t.metadata or {},
+    }
+
+
+def reply_data(r: Reply) -> dict[str, Any]:
+    author = r.author
+    return {
+        "id": r.pk,
+        "ticket_id": r.ticket_id,
+        "text": r.text,
+        "type": r.type,
+        "author": {"id": author.pk, "name": user_name(author)} if author is not None else None,
+        "created": dt(r.created_at),
+    }
+
+
+def history_data(c: StatusChange) -> dict[str, Any]:
+    def status(s: TicketStatus | None) -> dict[str, Any] | None:
+        return {"id": s.pk, "title": s.title} if s is not None else None
+
+    by = c.changed_by
+    return {
+        "id": c.pk,
+        "from": status(c.from_status),
+        "to": status(c.to_status),
+        "at": dt(c.changed_at),
+        "by": {"id": by.pk, "name": user_name(by)} if by is not None else None,
+    }
+
+
+# Schema-only declarations of the shapes above (see the module docstring).
+
+
+class StatusRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class NamedRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class RequesterSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+
+
+class TicketDatesSerializer(serializers.Serializer):
+    created = serializers.DateTimeField()
+    last_updated = serializers.DateTimeField()
+    status_changed = serializers.DateTimeField(allow_null=True)
+    first_response = serializers.DateTimeField(allow_null=True)
+    last_reply = serializers.DateTimeField(allow_null=True)
+    closed = serializers.DateTimeField(allow_null=True)
+
+
+class ExternalSerializer(serializers.Serializer):
+    source = serializers.CharField(allow_null=True)
+    source_id = serializers.CharField()
+    url = serializers.URLField(allow_null=True)
+
+
+class TicketSerializer(serializers.Serializer):
+    """The ticket object (read)."""
+
+    id = serializers.IntegerField()
+    subject = serializers.CharField()
+    message = serializers.CharField()
+    status = StatusRefSerializer()
+    priority = serializers.ChoiceField(choices=PRIORITIES)
+    source = serializers.ChoiceField(choices=["web", "api", "email"])
+    active_state = serializers.ChoiceField(choices=["active", "archived"])
+    department = NamedRefSerializer()
+    client = NamedRefSerializer()
+    project_id = serializers.IntegerField(allow_null=True)
+    creator_id = serializers.IntegerField(allow_null=True)
+    requester = RequesterSerializer(allow_null=True)
+    assignee_ids = serializers.ListField(child=serializers.IntegerField())
+    dates = TicketDatesSerializer()
+    replies_count = serializers.IntegerField()
+    tags = serializers.ListField(child=serializers.CharField())
+    type = serializers.CharField()
+    severity = serializers.CharField()
+    product = serializers.CharField()
+    time_spent = serializers.FloatField(help_text=_("Minutes."))
+    external = ExternalSerializer(allow_null=True)
+    custom_fields = serializers.DictField(help_text=_("Values by custom field key."))
+    metadata = serializers.DictField()
+
+    def to_representation(self, instance: Ticket) -> dict[str, Any]:
+        return ticket_data(instance)
+
+
+class AuthorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ReplySerializer(serializers.Serializer):
+    """A reply or internal note (read)."""
+
+    id = serializers.IntegerField()
+    ticket_id = serializers.IntegerField()
+    text = serializers.CharField()
+    type = serializers.ChoiceField(choices=ReplyType.values)
+    author = AuthorSerializer(allow_null=True)
+    created = serializers.DateTimeField()
+
+
+# "from" is a Python keyword, so this one is built with type().
+HistorySerializer = type(
+    "HistorySerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "One status change.",
+        "__module__": __name__,
+        "id": serializers.IntegerField(),
+        "from": StatusRefSerializer(allow_null=True),
+        "to": StatusRefSerializer(),
+        "at": serializers.DateTimeField(),
+        "by": AuthorSerializer(allow_null=True),
+    },
+)
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "name", "description", "is_default"]
+
+
+class StatusSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TicketStatus
+        fields = ["id", "title", "is_closed", "order", "colour"]
+
+
+class TagCountSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    count = serializers.IntegerField(help_text=_("Tickets carrying the tag (a contact: of their client)."))
+
+
+class CustomFieldSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.CharField()
+    choices = serializers.ListField(child=serializers.CharField())
+    required = serializers.BooleanField()
+    help_text = serializers.CharField()
+    order = serializers.IntegerField()
+
+
+class ClientSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
+    domains = serializers.ListField(child=serializers.CharField())
+    created = serializers.DateTimeField()
+
+
+class ProjectSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    client_id = serializers.IntegerField()
+
+
+# -- input -------------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ModelIdField(serializers.Field):
+    """An id of an existing row; 422 "Unknown …" otherwise. Never a DB error for big numbers."""
+
+    default_error_messages = {
+        "invalid": _("Enter a whole number id."),
+        "does_not_exist": _("Unknown %(model)s: %(pk)s."),
+    }
+
+    def __init__(self, queryset: Any, **kwargs: Any) -> None:
+        self.queryset = queryset
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or isinstance(data, (dict, list)):
+            self.fail("invalid")
+        try:
+            pk = int(str(data).strip())
+        except (TypeError, ValueError):
+            self.fail("invalid")
+        if pk < 1 or pk > MAX_ID:
+            self.fail("does_not_exist", model=self.queryset.model._meta.verbose_name, pk=pk)
+        try:
+            return self.queryset.get(pk=pk)
+        except self.queryset.model.DoesNotExist:
+            self.fail("does_not_exist", model=self.queryset.model._meta.verbose_name, pk=pk)
+
+    def to_representation(self, value: Any) -> Any:
+        return value.pk
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data == "" and self.allow_null:
+            return True, None
+        return super().validate_empty_values(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects keys it does not know (``"Unknown field."``) instead of dropping them.
+
+    Accepts ``tags[]`` (PHP style form arrays) as ``tags``.
+    """
+
+    #: Keys that are not fields but are handled by ``extra_keys``; None rejects all.
+    allow_extra = False
+    #: Known API names this endpoint refuses, with the reason.
+    refused: dict[str, str] = {}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Send an object (JSON) or form fields, not %(t)s.") % {"t": type(data).__name__}]}
+            )
+        if isinstance(data, QueryDict) and "tags[]" in data:
+            data = data.copy()
+            data.setlist("tags", data.getlist("tags[]"))
+            del data["tags[]"]
+        errors: dict[str, Any] = {}
+        try:
+            validated = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            errors.update(exc.detail)
+            validated = {}
+        extra = {k: data[k] for k in data if k not in self.fields and k not in IGNORED_KEYS}
+        for key in list(extra):
+            if key in self.refused:
+                errors[key] = [self.refused[key]]
+                extra.pop(key)
+            elif not self.allow_extra:
+                errors[key] = [_("Unknown field.")]
+        if self.allow_extra:
+            try:
+                validated["custom_fields"] = self.clean_extra(extra)
+            except DjangoValidationError as exc:
+                errors.update(exc.message_dict)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return validated
+
+    def clean_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
+        return extra
+
+
+class TicketWriteSerializer(StrictSerializer):
+    """Create (POST /tickets) and, partial, edit (PATCH /tickets/{id}) a ticket.
+
+    Keys that are not ``ticket_*`` fields are the ticket's custom fields, by key; they are
+    validated with the ticket's other fields so one 422 reports every problem.
+    """
+
+    allow_extra = True
+    ticket_clientid = ModelIdField(Client.objects.all(), help_text=_("An existing client (contacts: their own, the default)."))
+    ticket_categoryid = ModelIdField(Department.objects.all(), help_text=_("A department id."))
+    ticket_projectid = ModelIdField(
+        Project.objects.all(), required=False, allow_null=True, help_text=_("A project of the client; null clears.")
+    )
+    ticket_subject = serializers.CharField(max_length=255)
+    ticket_message = serializers.CharField()
+    ticket_priority = serializers.ChoiceField(choices=PRIORITIES)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50, allow_blank=True), required=False, max_length=500,
+        help_text=_("Tag names (array, or the form field repeated); unknown tags are created."),
+    )
+
+    def clean_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
+        # PostgreSQL cannot store NUL characters in text or JSON; say so instead of failing.
+        nul = {key: [_("Null characters are not allowed.")] for key, value in extra.items() if "\x00" in str(value)}
+        if nul:
+            raise DjangoValidationError(nul)
+        instance = self.instance
+        clean_custom_fields(extra, existing=instance.custom_fields if instance else None, partial=self.partial)
+        return extra
+
+
+class TicketCreateSerializer(TicketWriteSerializer):
+    def __init__(self, *args: Any, contact_client: Client | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.contact_client = contact_client
+        if contact_client is not None:
+            self.fields["ticket_clientid"].required = False
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.contact_client is not None:
+            client = attrs.get("ticket_clientid")
+            if client is not None and client.pk != self.contact_client.pk:
+                raise serializers.ValidationError({"ticket_clientid": [_("You can only open tickets for your own client.")]})
+            attrs["ticket_clientid"] = self.contact_client
+            if attrs.get("tags"):
+                raise serializers.ValidationError({"tags": [_("Only agents can tag tickets.")]})
+        return attrs
+
+
+class TicketUpdateSerializer(TicketWriteSerializer):
+    refused = {
+        "ticket_clientid": _("A ticket's client cannot be changed."),
+        "tags": _("Use PUT /tickets/{id}/tags."),
+        "status": _("Use PUT /tickets/{id}/status."),
+        "ticket_status": _("Use PUT /tickets/{id}/status."),
+    }
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields.pop("ticket_clientid")
+        fields.pop("tags")
+        return fields
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class StatusField(serializers.Field):
+    """A status id, or its title (case-insensitive)."""
+
+    def to_internal_value(self, data: Any) -> TicketStatus:
+        if isinstance(data, bool) or isinstance(data, (dict, list)) or data is None:
+            raise serializers.ValidationError(_("Enter a status id."))
+        text = str(data).strip()
+        if "\x00" in text:
+            raise serializers.ValidationError(_("Null characters are not allowed."))
+        qs = TicketStatus.objects.all()
+        status = None
+        if text.isdigit():
+            if int(text) <= MAX_ID:
+                status = qs.filter(pk=int(text)).first()
+        elif text:
+            status = qs.filter(title__iexact=text).first()
+        if status is None:
+            raise serializers.ValidationError(_("Unknown status: %(s)s.") % {"s": text[:64]})
+        return status
+
+    def to_representation(self, value: Any) -> Any:
+        return value.pk
+
+
+class TicketStatusWriteSerializer(StrictSerializer):
+    status = StatusField(help_text=_("A status id (1 Open, 2 Closed, 3 On Hold, 4 Answered, 5 Customer Replied) or title."))
+
+
+class TicketTagsWriteSerializer(StrictSerializer):
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50, allow_blank=True), allow_empty=True, max_length=500,
+        help_text=_("The complete set of tag names; [] (or tags= in a form) clears."),
+    )
+
+
+class ReplyWriteSerializer(StrictSerializer):
+    ticketreply_text = serializers.CharField(help_text=_("The message."))
+    ticketreply_type = serializers.ChoiceField(
+        choices=ReplyType.values, default=ReplyType.REPLY, help_text=_("reply (default) or note (agents only).")
+    )
+
+
+class EmptySerializer(StrictSerializer):
+    """A body with nothing in it (archive, restore)."""

@@ -1,0 +1,346 @@
+"""The tickets endpoints: list/search, CRUD, status, archive, tags, replies, history.
+
+Thin: the views check roles, validate input with the serializers, call the services and
+selectors, and render with the plain functions of ``serializers``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status as http
+from rest_framework import viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..conf import helpdesk_settings
+from ..models import Channel, Reply, Ticket
+from ..permissions import can_delete_ticket, is_agent
+from .authentication import is_key_request
+from .base import HelpdeskAPIMixin
+from .exceptions import ValidationFailed, from_django
+from .filters import TicketFilterSet
+from .serializers import (
+    REPLY_FIELD_NAMES,
+    TICKET_FIELD_NAMES,
+    EmptySerializer,
+    HistorySerializer,
+    ReplySerializer,
+    ReplyWriteSerializer,
+    TicketCreateSerializer,
+    TicketSerializer,
+    TicketStatusWriteSerializer,
+    TicketTagsWriteSerializer,
+    TicketUpdateSerializer,
+    history_data,
+    reply_data,
+    ticket_data,
+)
+from .upsert import BulkUpsertMixin
+
+SELECT_PARAM = OpenApiParameter(
+    "select", str, description="Comma-separated top-level fields to return (sparse fields); unknown names are a 422."
+)
+TAGS_ARRAY_PARAM = OpenApiParameter(
+    "tags[]", {"type": "array", "items": {"type": "string"}}, style="form", explode=True,
+    description="Tickets carrying all of these tags (same as repeating `tags`).",
+)
+TICKET_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The ticket id.")
+
+TICKET_FIELDS = tuple(TicketSerializer().fields)
+
+
+class SelectForm(forms.Form):
+    """``select=id,subject,status``: the top-level ticket fields to return."""
+
+    select = forms.CharField(required=False, max_length=1000)
+
+    def clean_select(self) -> tuple[str, ...] | None:
+        value = self.cleaned_data.get("select") or ""
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        if not names:
+            return None
+        unknown = [n for n in names if n not in TICKET_FIELDS]
+        if unknown:
+            raise forms.ValidationError(
+                _("Unknown field(s): %(u)s. Known: %(k)s.") % {"u": ", ".join(unknown), "k": ", ".join(TICKET_FIELDS)}
+            )
+        return tuple(dict.fromkeys(names))
+
+
+def _sparse(data: dict[str, Any], select: tuple[str, ...] | None) -> dict[str, Any]:
+    return data if select is None else {name: data[name] for name in select}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List and search tickets",
+        description="Active tickets by default, newest first. Agents see every ticket; a client contact "
+        "only their client's.",
+        parameters=[SELECT_PARAM, TAGS_ARRAY_PARAM],
+        responses=TicketSerializer(many=True),
+    ),
+    create=extend_schema(
+        summary="Create a ticket",
+        description="JSON or form-encoded. Enabled custom fields are sent by their key next to the `ticket_*` "
+        "fields (required ones are enforced); any other key is a 422. A contact may leave out "
+        "`ticket_clientid` (their own client) and may not set `tags`.",
+        request=TicketCreateSerializer,
+        responses={201: TicketSerializer},
+    ),
+    retrieve=extend_schema(summary="Get a ticket", parameters=[SELECT_PARAM], responses=TicketSerializer),
+    partial_update=extend_schema(
+        summary="Edit a ticket (agents)",
+        description="Any subset of the department, project, subject, message, priority and custom fields. "
+        "A blank custom field removes it, unless it is required (422).",
+        request=TicketUpdateSerializer,
+        responses=TicketSerializer,
+    ),
+    destroy=extend_schema(
+        summary="Delete a ticket (needs helpdesk.delete_ticket)",
+        description="Permanent, with its replies and history.",
+        responses={204: OpenApiResponse(description="Deleted.")},
+    ),
+)
+class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
+    """Tickets. Routes are wired by hand in ``helpdesk.api.urls`` (trailing slash optional)."""
+
+    unwrapped_actions = ("bulk_upsert",)
+
+    filterset_class = TicketFilterSet
+    serializer_class = TicketSerializer
+    queryset = Ticket.objects.none()  # for the schema; get_queryset() asks the selector
+
+    def get_serializer_class(self) -> Any:
+        return {
+            "create": TicketCreateSerializer,
+            "partial_update": TicketUpdateSerializer,
+            "set_status": TicketStatusWriteSerializer,
+            "set_tags": TicketTagsWriteSerializer,
+            "replies": ReplyWriteSerializer if self.request and self.request.method == "POST" else ReplySerializer,
+            "history": HistorySerializer,
+            "archive": EmptySerializer,
+            "restore": EmptySerializer,
+        }.get(self.action, TicketSerializer)
+
+    def get_queryset(self) -> Any:
+        """The tickets the caller may see (``selectors.ticket_list``)."""
+        return selectors.ticket_list(user=self.request.user)
+
+    def get_object(self) -> Ticket:
+        """The ticket of the URL if the caller may see it; 404 otherwise (never 403)."""
+        try:
+            return selectors.ticket_get(user=self.request.user, pk=self.kwargs.get("pk"))
+        except Ticket.DoesNotExist:
+            raise NotFound(_("Ticket not found.")) from None
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def require_agent(self) -> None:
+        if not is_agent(self.request.user):
+            raise PermissionDenied(_("Only agents can do this."))
+
+    def channel(self) -> str:
+        return Channel.API if is_key_request(self.request) else Channel.WEB
+
+    def select(self) -> tuple[str, ...] | None:
+        form = SelectForm(self.request.query_params)
+        if not form.is_valid():
+            raise ValidationFailed(form.errors)
+        return form.cleaned_data["select"]
+
+    def ticket_response(self, ticket: Ticket, status: int = http.HTTP_200_OK) -> Response:
+        # Re-read through the selector: fresh dates and counters, related rows in 3 queries.
+        fresh = selectors.ticket_get(user=self.request.user, pk=ticket.pk)
+        return Response(_sparse(ticket_data(fresh), self.select()), status=status)
+
+    def validated(self, serializer_class: Any, **kwargs: Any) -> dict[str, Any]:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    # -- the ticket --------------------------------------------------------------------
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        select = self.select()
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response([_sparse(ticket_data(t), select) for t in page])
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        select = self.select()
+        return Response(_sparse(ticket_data(self.get_object()), select))
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = request.user
+        contact_client = None
+        if not is_agent(user):
+            contact_client = user.helpdesk_contact.client
+        data = self.validated(TicketCreateSerializer, contact_client=contact_client)
+        try:
+            ticket = services.ticket_create(
+                subject=data["ticket_subject"],
+                message=data["ticket_message"],
+                department=data["ticket_categoryid"],
+                client=data["ticket_clientid"],
+                project=data.get("ticket_projectid"),
+                priority=data["ticket_priority"],
+                creator=user,
+                requester=user if contact_client is not None else None,
+                channel=self.channel(),
+                tags=data.get("tags") or (),
+                custom_fields=data.get("custom_fields") or {},
+                silent=True,
+            )
+        except DjangoValidationError as exc:
+            raise from_django(exc, TICKET_FIELD_NAMES) from None
+        response = self.ticket_response(ticket, status=http.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{ticket.pk}")
+        return response
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = self.get_object()
+        self.require_agent()
+        serializer = TicketUpdateSerializer(
+            ticket, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        names = {
+            "ticket_categoryid": "department",
+            "ticket_projectid": "project",
+            "ticket_subject": "subject",
+            "ticket_message": "message",
+            "ticket_priority": "priority",
+        }
+        changes = {names[key]: value for key, value in data.items() if key in names}
+        if data.get("custom_fields"):
+            changes["custom_fields"] = data["custom_fields"]
+        if changes:
+            try:
+                services.ticket_update(ticket=ticket, by=request.user, silent=True, **changes)
+            except DjangoValidationError as exc:
+                raise from_django(exc, TICKET_FIELD_NAMES) from None
+        return self.ticket_response(ticket)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = self.get_object()
+        if not can_delete_ticket(request.user):
+            raise PermissionDenied(_("Deleting tickets needs the helpdesk.delete_ticket permission."))
+        services.ticket_delete(ticket=ticket, by=request.user)
+        return Response(status=http.HTTP_204_NO_CONTENT)
+
+    # -- status, archive, tags ---------------------------------------------------------
+
+    @extend_schema(
+        summary="Change the status (agents)", request=TicketStatusWriteSerializer, responses=TicketSerializer,
+        description="Records the change in the history; entering a closed status sets `dates.closed`, leaving it "
+        "clears it.",
+    )
+    def set_status(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = self.get_object()
+        self.require_agent()
+        data = self.validated(TicketStatusWriteSerializer)
+        services.ticket_change_status(ticket=ticket, status=data["status"], by=request.user, silent=True)
+        return self.ticket_response(ticket)
+
+    @extend_schema(summary="Archive (agents)", request=None, responses=TicketSerializer)
+    def archive(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = self.get_object()
+        self.require_agent()
+        self.validated(EmptySerializer)
+        services.ticket_archive(ticket=ticket, by=request.user)
+        return self.ticket_response(ticket)
+
+    @extend_schema(summary="Restore from the archive (agents)", request=None, responses=TicketSerializer)
+    def restore(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = self.get_object()
+        self.require_agent()
+        self.validated(EmptySerializer)
+        services.ticket_restore(ticket=ticket, by=request.user)
+        return self.ticket_response(ticket)
+
+    @extend_schema(
+        summary="Replace the tags (agents)", request=TicketTagsWriteSerializer, responses=TicketSerializer,
+        description="The full set: unknown tags are created, an empty list (or `tags=` in a form) clears.",
+    )
+    def set_tags(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = self.get_object()
+        self.require_agent()
+        data = self.validated(TicketTagsWriteSerializer)
+        try:
+            services.ticket_set_tags(ticket=ticket, tags=data["tags"], by=request.user)
+        except DjangoValidationError as exc:
+            raise from_django(exc, TICKET_FIELD_NAMES) from None
+        return self.ticket_response(ticket)
+
+    # -- conversation and history -----------------------------------------------------
+
+    @extend_schema(
+        methods=["GET"], summary="The conversation", description="Oldest first. Contacts never see internal notes.",
+        request=None, responses=ReplySerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"], summary="Post a reply or note",
+        description="Updates the ticket's `last_updated` and `last_reply` (and `first_response` on the first "
+        "agent reply). Sends no email. Contacts may post replies only.",
+        request=ReplyWriteSerializer, responses={201: ReplySerializer},
+    )
+    def replies(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = self.get_object()
+        if request.method == "POST":
+            return self._post_reply(request, ticket)
+        page = self.paginate_queryset(selectors.reply_list(user=request.user, ticket=ticket))
+        return self.get_paginated_response([reply_data(r) for r in page])
+
+    def _post_reply(self, request: Request, ticket: Ticket) -> Response:
+        data = self.validated(ReplyWriteSerializer)
+        try:
+            reply = services.reply_post(
+                ticket=ticket,
+                author=request.user,
+                text=data["ticketreply_text"],
+                type=data["ticketreply_type"],
+                silent=True,
+            )
+        except DjangoValidationError as exc:
+            raise from_django(exc, REPLY_FIELD_NAMES) from None
+        return Response(reply_data(reply), status=http.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Delete a reply (agents)",
+        parameters=[OpenApiParameter("reply_id", int, OpenApiParameter.PATH)],
+        responses={204: OpenApiResponse(description="Deleted.")},
+    )
+    def delete_reply(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = self.get_object()
+        self.require_agent()
+        reply_id = str(kwargs.get("reply_id", ""))
+        reply = None
+        if reply_id.isdigit() and int(reply_id) < 2**63:
+            reply = Reply.objects.filter(pk=int(reply_id), ticket=ticket).first()
+        if reply is None:
+            raise NotFound(_("Reply not found on this ticket."))
+        services.reply_delete(reply=reply, by=request.user)
+        return Response(status=http.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Status history (agents)", description="Oldest first: `from`, `to`, `at`, `by`.",
+        responses=HistorySerializer(many=True),
+    )
+    def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        ticket = self.get_object()
+        self.require_agent()
+        page = self.paginate_queryset(selectors.status_history(ticket=ticket))
+        return self.get_paginated_response([history_data(c) for c in page])
+
+    def max_body_bytes(self, request: Any) -> int:
+        if getattr(self, "action", None) == "bulk_upsert":
+            return helpdesk_settings.UPSERT_MAX_BYTES
+        return super().max_body_bytes(request)

@@ -1,0 +1,267 @@
+"""GET /tickets: filters, sort, select, pagination, search, roles and query counts."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from helpdesk import services
+from helpdesk.models import ActiveState, Priority, ReplyType
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(response):
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["data"]]
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+@pytest.fixture
+def three(department, client_org, now):
+    """Three tickets, oldest first, with different status, priority and department."""
+    other_dept = factories.DepartmentFactory(name="Billing")
+    a = factories.TicketFactory(department=department, client=client_org, priority=Priority.URGENT,
+                                created_at=now - datetime.timedelta(days=3), subject="Printer on fire")
+    b = factories.TicketFactory(department=other_dept, client=client_org, priority=Priority.NORMAL, status_id=2,
+                                created_at=now - datetime.timedelta(days=2), subject="Invoice wrong")
+    c = factories.TicketFactory(department=department, priority=Priority.HIGH, status_id=3,
+                                created_at=now - datetime.timedelta(days=1), subject="Login broken")
+    return a, b, c
+
+
+class TestFilters:
+    def test_default_is_active_newest_first(self, api, three):
+        a, b, c = three
+        factories.TicketFactory(active_state=ActiveState.ARCHIVED)
+        assert ids(api.get("/api/tickets")) == [c.pk, b.pk, a.pk]
+
+    def test_active_state(self, api, three):
+        archived = factories.TicketFactory(active_state=ActiveState.ARCHIVED)
+        assert ids(api.get("/api/tickets?active_state=archived")) == [archived.pk]
+        assert len(ids(api.get("/api/tickets?active_state=all"))) == 4
+        assert api.get("/api/tickets?active_state=gone").status_code == 422
+
+    @pytest.mark.parametrize("value, expected", [("1", "a"), ("Closed", "b"), ("on hold", "c"), ("1,2", "ab"), ("open,3", "ac")])
+    def test_status_by_id_title_and_lists(self, api, three, value, expected):
+        by_name = dict(zip("abc", three))
+        assert sorted(ids(api.get("/api/tickets", {"status": value}))) == sorted(by_name[x].pk for x in expected)
+
+    def test_unknown_status_is_422(self, api, three):
+        r = api.get("/api/tickets?status=Nope,1")
+        assert r.status_code == 422
+        assert "status" in r.json()["error"]["fields"]
+
+    def test_priority(self, api, three):
+        a, b, c = three
+        assert ids(api.get("/api/tickets?priority=urgent,high")) == [c.pk, a.pk]
+        assert api.get("/api/tickets?priority=asap").status_code == 422
+
+    def test_category_client_company_project(self, api, three, client_org):
+        a, b, c = three
+        project = factories.ProjectFactory(client=client_org)
+        a.project = project
+        a.save()
+        assert ids(api.get(f"/api/tickets?category_id={a.department_id}")) == [c.pk, a.pk]
+        assert ids(api.get(f"/api/tickets?client_id={client_org.pk}")) == [b.pk, a.pk]
+        assert ids(api.get(f"/api/tickets?companyId={c.client_id}")) == [c.pk]
+        assert ids(api.get(f"/api/tickets?client_id={client_org.pk},{c.client_id}")) == [c.pk, b.pk, a.pk]
+        assert ids(api.get(f"/api/tickets?project_id={project.pk}")) == [a.pk]
+
+    @pytest.mark.parametrize("param", ["client_id=abc", "category_id=1.5", "project_id=0", f"client_id={10**30}", "assignee_id=x"])
+    def test_bad_ids_are_422(self, api, param):
+        r = api.get(f"/api/tickets?{param}")
+        assert r.status_code == 422
+        assert param.split("=")[0] in r.json()["error"]["fields"]
+
+    def test_assignee_and_email(self, api, three, agent):
+        a, b, c = three
+        a.assignees.set([agent])
+        b.requester = factories.UserFactory(email="Max@Customer.com")
+        b.save()
+        assert ids(api.get(f"/api/tickets?assignee_id={agent.pk}")) == [a.pk]
+        assert ids(api.get("/api/tickets?email=max@customer.com")) == [b.pk]
+
+    def test_tags_all_of_them(self, api, three):
+        a, b, c = three
+        t1, t2 = factories.TagFactory(name="billing"), factories.TagFactory(name="vip")
+        a.tags.set([t1, t2])
+        b.tags.set([t1])
+        assert ids(api.get("/api/tickets?tags[]=billing&tags[]=vip")) == [a.pk]
+        assert ids(api.get("/api/tickets?tags[]=Billing")) == [b.pk, a.pk]
+        assert ids(api.get("/api/tickets?tags=billing&tags=vip")) == [a.pk]
+        assert ids(api.get("/api/tickets?tags[]=nothing")) == []
+
+    def test_updated_and_created_since(self, api, three, now):
+        a, b, c = three
+        since = (now - datetime.timedelta(days=1, hours=12)).isoformat()
+        assert ids(api.get("/api/tickets", {"created_since": since})) == [c.pk]
+        assert ids(api.get("/api/tickets", {"updated_since": since})) == [c.pk]
+        assert len(ids(api.get("/api/tickets", {"created_since": "2000-01-01"}))) == 3
+        assert len(ids(api.get("/api/tickets", {"created_since": "2000-01-01T00:00:00Z"}))) == 3
+
+    @pytest.mark.parametrize("value", ["yesterday", "2024-13-45", "2024-01-01T25:00:00"])
+    def test_bad_dates_are_422(self, api, value):
+        r = api.get("/api/tickets", {"updated_since": value})
+        assert r.status_code == 422
+        assert "updated_since" in r.json()["error"]["fields"]
+
+
+class TestSort:
+    def test_sort_keys_and_order(self, api, three):
+        a, b, c = three
+        assert ids(api.get("/api/tickets?sort=ticket_created&order=asc")) == [a.pk, b.pk, c.pk]
+        assert ids(api.get("/api/tickets?sort=ticket_priority")) == [a.pk, c.pk, b.pk]  # urgent, high, normal
+        assert ids(api.get("/api/tickets?sort=ticket_priority&order=asc")) == [b.pk, c.pk, a.pk]
+        assert ids(api.get("/api/tickets?sort=-ticket_status")) == [c.pk, b.pk, a.pk]
+        assert ids(api.get("/api/tickets?sort=ticket_status&order=asc")) == [a.pk, b.pk, c.pk]
+
+    def test_last_updated(self, api, three, now):
+        a, b, c = three
+        a.updated_at = now
+        a.save()
+        assert ids(api.get("/api/tickets?sort=ticket_last_updated"))[0] == a.pk
+
+    @pytest.mark.parametrize("query", ["sort=subject", "order=up", "sort=--ticket_created"])
+    def test_unknown_sort_is_422(self, api, query):
+        r = api.get(f"/api/tickets?{query}")
+        assert r.status_code == 422
+        assert query.split("=")[0] in r.json()["error"]["fields"]
+
+
+class TestPagination:
+    @pytest.fixture
+    def many(self, department, client_org, now):
+        return [
+            factories.TicketFactory(department=department, client=client_org, created_at=now - datetime.timedelta(minutes=i))
+            for i in range(7)
+        ]
+
+    def test_meta_and_pages(self, api, many):
+        r = api.get("/api/tickets?limit=3")
+        assert r.json()["meta"] == {"page": 1, "limit": 3, "offset": 0, "total": 7, "pages": 3}
+        r = api.get("/api/tickets?limit=3&page=3")
+        assert ids(r) == [many[6].pk]
+        assert r.json()["meta"] == {"page": 3, "limit": 3, "offset": 6, "total": 7, "pages": 3}
+
+    def test_offset(self, api, many):
+        r = api.get("/api/tickets?limit=2&offset=5")
+        assert ids(r) == [many[5].pk, many[6].pk]
+        assert r.json()["meta"]["total"] == 7
+
+    def test_past_the_end_is_empty_with_true_total(self, api, many):
+        r = api.get("/api/tickets?limit=3&page=9")
+        assert ids(r) == []
+        assert r.json()["meta"]["total"] == 7
+
+    def test_exact_multiple_counts(self, api, many):
+        r = api.get("/api/tickets?limit=7")
+        assert r.json()["meta"] == {"page": 1, "limit": 7, "offset": 0, "total": 7, "pages": 1}
+
+    def test_default_limit(self, api, many):
+        assert api.get("/api/tickets").json()["meta"]["limit"] == 25
+
+    def test_empty(self, api):
+        r = api.get("/api/tickets")
+        assert r.json() == {"data": [], "meta": {"page": 1, "limit": 25, "offset": 0, "total": 0, "pages": 0}}
+
+    @pytest.mark.parametrize(
+        "query, field",
+        [("limit=1001", "limit"), ("limit=0", "limit"), ("limit=abc", "limit"), (f"limit={10**40}", "limit"),
+         ("page=0", "page"), ("page=-1", "page"), ("offset=-5", "offset"), ("page=2&offset=3", "offset")],
+    )
+    def test_bad_paging_is_422(self, api, query, field):
+        r = api.get(f"/api/tickets?{query}")
+        assert r.status_code == 422
+        assert field in r.json()["error"]["fields"]
+
+    def test_max_limit_is_accepted(self, api, many):
+        assert api.get("/api/tickets?limit=1000").status_code == 200
+
+
+class TestSelect:
+    def test_sparse_fields(self, api, three):
+        rows = api.get("/api/tickets?select=id,status").json()["data"]
+        assert all(set(row) == {"id", "status"} for row in rows)
+
+    def test_unknown_field_is_422(self, api):
+        r = api.get("/api/tickets?select=id,password")
+        assert r.status_code == 422 and "select" in r.json()["error"]["fields"]
+
+
+class TestRoles:
+    def test_contact_lists_own_client_only(self, contact_api, contact, three):
+        own = factories.TicketFactory(client=contact.client)
+        assert ids(contact_api.get("/api/tickets")) == [own.pk]
+        assert ids(contact_api.get(f"/api/tickets?client_id={three[0].client_id}")) == []
+
+
+class TestSearch:
+    def test_subject_message_words(self, api, three):
+        a, b, c = three
+        assert ids(api.get("/api/tickets?search=printer")) == [a.pk]
+        assert ids(api.get("/api/tickets?search=print fire")) == [a.pk]
+        assert ids(api.get("/api/tickets?search=printer invoice")) == []
+
+    def test_id_client_email_and_replies(self, api, three, agent):
+        a, b, c = three
+        c.client = factories.ClientFactory(name="Globex Corporation")
+        c.requester = factories.UserFactory(email="homer@globex.example")
+        c.save()
+        services.reply_post(ticket=b, author=agent, text="The refund was processed", silent=True)
+        assert ids(api.get(f"/api/tickets?search={a.pk}")) == [a.pk]
+        assert ids(api.get("/api/tickets?search=Globex")) == [c.pk]
+        assert ids(api.get("/api/tickets?search=homer@globex")) == [c.pk]
+        assert ids(api.get("/api/tickets?search=refund")) == [b.pk]
+
+    def test_contacts_never_match_internal_notes(self, contact_api, contact, agent):
+        t = factories.TicketFactory(client=contact.client, subject="Hello")
+        services.reply_post(ticket=t, author=agent, text="secretword inside", type=ReplyType.NOTE, silent=True)
+        assert ids(contact_api.get("/api/tickets?search=secretword")) == []
+
+    def test_agents_match_notes(self, api, agent, three):
+        services.reply_post(ticket=three[0], author=agent, text="secretword inside", type=ReplyType.NOTE, silent=True)
+        assert ids(api.get("/api/tickets?search=secretword")) == [three[0].pk]
+
+    @pytest.mark.parametrize("text", ["'", "\\", "a & b | !c", ":*", "(", "%_", "x" * 200, "ünïcödé", "99999999999999999999999"])
+    def test_odd_input_is_never_an_error(self, api, three, text):
+        assert api.get("/api/tickets", {"search": text}).status_code == 200
+
+    def test_combined_with_filters(self, api, three):
+        assert ids(api.get("/api/tickets?search=login&status=1")) == []
+
+
+class TestQueryCount:
+    def test_list_queries_do_not_grow_with_page_size(self, api, department, client_org, agent, django_assert_max_num_queries):
+        tags = [factories.TagFactory() for _ in range(3)]
+        for i in range(30):
+            factories.TicketFactory(
+                department=department, client=client_org, tags=tags, assignees=[agent],
+                requester=factories.UserFactory(),
+            )
+        api.get("/api/tickets")  # touches last_used_at once
+        with django_assert_max_num_queries(5):
+            r = api.get("/api/tickets?limit=30")
+        assert len(r.json()["data"]) == 30
+        with django_assert_max_num_queries(6):
+            r = api.get("/api/tickets?limit=10&status=1&tags[]=" + tags[0].name + "&search=a")
+        assert r.status_code == 200
+
+    def test_detail_queries(self, api, ticket, agent, django_assert_max_num_queries):
+        ticket.tags.set([factories.TagFactory()])
+        ticket.assignees.set([agent])
+        api.get(f"/api/tickets/{ticket.pk}")
+        with django_assert_max_num_queries(4):
+            assert api.get(f"/api/tickets/{ticket.pk}").status_code == 200
+
+    def test_contact_list_queries(self, contact_api, contact, django_assert_max_num_queries):
+        for _ in range(10):
+            factories.TicketFactory(client=contact.client)
+        contact_api.get("/api/tickets")
+        with django_assert_max_num_queries(5):
+            assert contact_api.get("/api/tickets").status_code == 200

@@ -1,0 +1,121 @@
+"""The OpenAPI document at /schema: valid, complete, and true to what the server does."""
+
+import pytest
+from django.urls import URLPattern, get_resolver
+
+from helpdesk.api import serializers as s
+from helpdesk.api.filters import TicketFilterSet
+from helpdesk.models import StatusChange
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(api):
+    r = api.get("/api/schema")
+    assert r.status_code == 200
+    assert r["X-Api-Version"]
+    return r.json()
+
+
+def routes():
+    """(path, method) of every route of helpdesk.api.urls, from the URLconf itself."""
+    resolver = get_resolver("helpdesk.api.urls")
+    out = set()
+    for pattern in resolver.url_patterns:
+        assert isinstance(pattern, URLPattern)
+        view = pattern.callback
+        if pattern.name in ("not-found", "schema"):
+            continue
+        path = "/api/" + str(pattern.pattern).strip("^$").replace("/?", "")
+        path = path.replace("(?P<pk>[^/]+)", "{id}").replace("(?P<reply_id>[^/]+)", "{reply_id}")
+        methods = view.actions.keys() if hasattr(view, "actions") else ["get"]
+        out |= {(path, m) for m in methods if m != "head"}  # DRF adds HEAD to GET routes once called
+    return out
+
+
+def test_valid_openapi_3(schema):
+    from openapi_spec_validator import validate
+
+    validate(schema)
+    assert schema["openapi"].startswith("3.")
+
+
+def test_yaml_too(api):
+    r = api.get("/api/schema?format=yaml")
+    assert r.status_code == 200 and r.content.startswith(b"openapi:")
+
+
+def test_every_route_and_method_is_documented(schema):
+    documented = {(path, method) for path, ops in schema["paths"].items() for method in ops}
+    assert routes() == documented
+
+
+def test_every_operation_lists_its_errors(schema):
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            codes = set(op["responses"])
+            assert {"401", "403", "429"} <= codes, (method, path)
+            if "{id}" in path:
+                assert "404" in codes, (method, path)
+            if method in ("post", "put", "patch") and path != "/api/tickets":
+                assert {"400", "413", "415", "422"} <= codes, (method, path)
+            error = op["responses"]["401"]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/Error"}
+            assert "X-Request-Id" in op["responses"]["401"]["headers"]
+    assert "Retry-After" in schema["paths"]["/api/tickets"]["get"]["responses"]["429"]["headers"]
+
+
+def test_bodies_accept_json_and_forms(schema):
+    body = schema["paths"]["/api/tickets"]["post"]["requestBody"]["content"]
+    assert {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"} <= set(body)
+    ref = body["application/json"]["schema"]["$ref"].split("/")[-1]
+    component = schema["components"]["schemas"][ref]
+    assert set(component["required"]) == {
+        "ticket_clientid", "ticket_categoryid", "ticket_subject", "ticket_message", "ticket_priority"
+    }
+
+
+def test_success_bodies_are_enveloped(schema):
+    one = schema["paths"]["/api/tickets/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert one["properties"]["data"] == {"$ref": "#/components/schemas/Ticket"}
+    created = schema["paths"]["/api/tickets"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert created["properties"]["data"] == {"$ref": "#/components/schemas/Ticket"}
+    listed = schema["paths"]["/api/tickets"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    paged = schema["components"]["schemas"][listed["$ref"].split("/")[-1]]
+    assert set(paged["properties"]) == {"data", "meta"}
+    assert set(paged["properties"]["meta"]["properties"]) == {"page", "limit", "offset", "total", "pages"}
+
+
+def test_list_parameters_match_the_filterset(schema):
+    params = {p["name"] for p in schema["paths"]["/api/tickets"]["get"]["parameters"]}
+    assert set(TicketFilterSet.base_filters) | {"select", "tags[]", "page", "limit", "offset"} <= params
+
+
+def test_declared_shapes_match_what_is_sent(agent, department, client_org):
+    ticket = factories.TicketFactory(department=department, client=client_org, requester=agent)
+    from helpdesk.selectors import ticket_get
+
+    assert list(s.TicketSerializer().fields) == list(s.ticket_data(ticket_get(user=agent, pk=ticket.pk)))
+    reply = factories.ReplyFactory(ticket=ticket)
+    assert list(s.ReplySerializer().fields) == list(s.reply_data(reply))
+    change = StatusChange.objects.create(ticket=ticket, to_status_id=1)
+    assert list(s.HistorySerializer().fields) == list(s.history_data(change))
+
+
+def test_schema_needs_a_helpdesk_user(anon, db):
+    assert anon.get("/api/schema").status_code == 401
+    from tests.api.conftest import key_client
+
+    assert key_client(factories.UserFactory()).get("/api/schema").status_code == 403
+
+
+def test_contacts_may_read_it(contact_api):
+    assert contact_api.get("/api/schema").status_code == 200
+
+
+def test_docs_page_for_staff(client, agent):
+    client.force_login(agent)
+    r = client.get("/api/docs/")
+    assert r.status_code == 200 and b"swagger" in r.content.lower()
