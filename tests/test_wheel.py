@@ -121,3 +121,9 @@ def test_wheel_installs_into_a_new_django_project(wheel, tmp_path):
     assert "[X] 0001_initial" in shown and "[ ]" not in shown
     out = run(python, *manage, "helpdesk_demo", "--tickets", "10", cwd=tmp_path, env=env)
     assert "10 tickets" in out and "API key:" in out
+    if "helpdesk/api/urls.py" in names:
+        key = re.search(r"API key:\s+(\S+)", out).group(1)
+        call = ("import json; from django.test import Client; "
+                f"r = Client(HTTP_HOST='localhost').get('/helpdesk/api/tickets?active_state=all', HTTP_AUTHORIZATION='Bearer {key}'); "
+                "print(r.status_code, json.loads(r.content)['meta']['total'])")
+        assert run(python, *manage, "shell", "-c", call, cwd=tmp_path, env=env).split()[-2:] == ["200", "10"]
