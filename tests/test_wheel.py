@@ -102,7 +102,8 @@ def test_wheel_installs_into_a_new_django_project(wheel, tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     if "helpdesk/api/urls.py" in names:
         urls = tmp_path / "hostsite" / "urls.py"
-        urls.write_text(urls.read_text().replace("from django.urls import path", "from django.urls import include, path")
+        urls.write_text(urls.read_text()
+                        .replace("from django.urls import path", "from django.urls import include, path")
                         .replace("path('admin/', admin.site.urls),", "path('admin/', admin.site.urls), "
                                  "path('helpdesk/api/', include('helpdesk.api.urls')),")
                         .replace('path("admin/", admin.site.urls),', 'path("admin/", admin.site.urls), '
@@ -124,6 +125,7 @@ def test_wheel_installs_into_a_new_django_project(wheel, tmp_path):
     if "helpdesk/api/urls.py" in names:
         key = re.search(r"API key:\s+(\S+)", out).group(1)
         call = ("import json; from django.test import Client; "
-                f"r = Client(HTTP_HOST='localhost').get('/helpdesk/api/tickets?active_state=all', HTTP_AUTHORIZATION='Bearer {key}'); "
+                "r = Client(HTTP_HOST='localhost').get('/helpdesk/api/tickets?active_state=all', "
+                f"HTTP_AUTHORIZATION='Bearer {key}'); "
                 "print(r.status_code, json.loads(r.content)['meta']['total'])")
         assert run(python, *manage, "shell", "-c", call, cwd=tmp_path, env=env).split()[-2:] == ["200", "10"]

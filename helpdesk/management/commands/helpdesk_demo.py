@@ -331,7 +331,9 @@ class Command(BaseCommand):
 
         life = Timeline(ticket)
         status = self.statuses[TicketStatus.OPEN]
-        life.changes.append(StatusChange(from_status=None, to_status=status, changed_at=created, changed_by=ticket.creator))
+        life.changes.append(
+            StatusChange(from_status=None, to_status=status, changed_at=created, changed_by=ticket.creator)
+        )
         ticket.status, ticket.status_changed_at, ticket.closed_at = status, created, None
         at, last = created, created
         agent = assignees[0] if assignees else rnd.choice(self.agents)
