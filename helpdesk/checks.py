@@ -65,6 +65,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     for key in ("STATUS_ON_AGENT_REPLY", "STATUS_ON_CONTACT_REPLY"):
         if value[key] is not None and (not _whole(value[key]) or value[key] <= 0):
             errors.append(Error(f"HELPDESK {key} must be a status id or None.", id="helpdesk.E007"))
+    cap = value["COUNT_EXACT_UP_TO"]
+    if cap is not None and (not _whole(cap) or cap <= 0):
+        errors.append(Error("HELPDESK COUNT_EXACT_UP_TO must be a positive whole number or None.", id="helpdesk.E004"))
     for key in ("API_VERSION", "SEARCH_CONFIG"):
         if not isinstance(value[key], str) or not value[key].strip():
             errors.append(Error(f"HELPDESK {key} must be a non-empty string.", id="helpdesk.E008"))

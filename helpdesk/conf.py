@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     # List pagination.
     "PAGE_SIZE": 25,
     "MAX_PAGE_SIZE": 1000,
+    # Lists count their rows exactly up to this many; above it (on PostgreSQL) ``total``
+    # is the planner's estimate and ``meta.total_exact`` is false. None: always exact.
+    "COUNT_EXACT_UP_TO": 10_000,
     # Bulk upsert (PUT /tickets): items per request and request body size in bytes.
     "UPSERT_MAX_ITEMS": 5000,
     "UPSERT_MAX_BYTES": 32 * 1024 * 1024,
@@ -34,6 +37,11 @@ DEFAULTS: dict[str, Any] = {
     # Optional automatic status on a public reply: a status id, or None to leave it.
     "STATUS_ON_AGENT_REPLY": None,
     "STATUS_ON_CONTACT_REPLY": None,
+    # The admin's ticket list counts matches exactly up to this many; past it, it shows an
+    # estimate (PostgreSQL's planner) instead of counting a huge table on every view.
+    "ADMIN_COUNT_LIMIT": 1000,
+    # Seconds the admin overview's figures are cached (0 disables the cache).
+    "OVERVIEW_CACHE_SECONDS": 60,
     # Dotted path to the class that turns helpdesk events into notifications.
     "NOTIFIER": "helpdesk.notify.NullNotifier",
 }

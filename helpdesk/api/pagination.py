@@ -1,17 +1,21 @@
 """``limit`` with ``page`` (1-based) or ``offset``; ``meta`` = page, limit, offset, total, pages.
 
 The page is fetched first; the total is counted only when the page does not already tell
-it (a short page at a known offset is the end of the list), so small results cost one
-query and the count runs only when needed.
+it (a short page at a known offset is the end of the list). Counting a million rows takes
+PostgreSQL far longer than the page itself, so the count stops at
+``HELPDESK["COUNT_EXACT_UP_TO"]`` rows: past that, ``total`` is the query planner's
+estimate (never less than the rows known to exist) and ``meta.total_exact`` is false.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.db import connections
 from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -58,21 +62,42 @@ class HelpdeskPagination(BasePagination):
         else:
             offset = ((form.cleaned_data.get("page") or 1) - 1) * limit
         rows = list(queryset[offset : offset + limit])
+        exact = True
         if (rows and len(rows) < limit) or (not rows and offset == 0):
             total = offset + len(rows)
         else:
-            total = queryset.count()
-        self.limit, self.offset, self.total = limit, offset, total
+            total, exact = self.count(queryset)
+            if not exact:
+                # At least what is known to exist, and one more when this page is full.
+                total = max(total, offset + len(rows) + (1 if len(rows) == limit else 0))
+        self.limit, self.offset, self.total, self.exact = limit, offset, total, exact
         return rows
 
-    def get_meta(self) -> dict[str, int]:
-        return {
+    def count(self, queryset: Any) -> tuple[int, bool]:
+        """(rows, exact): exact up to ``COUNT_EXACT_UP_TO``, the planner's estimate past it."""
+        cap = helpdesk_settings.COUNT_EXACT_UP_TO
+        if cap is None or not hasattr(queryset, "query") or connections[queryset.db].vendor != "postgresql":
+            return queryset.count(), True
+        bounded = queryset.order_by().values("pk")[: cap + 1].count()
+        if bounded <= cap:
+            return bounded, True
+        try:
+            plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
+            return max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1), False
+        except (ValueError, KeyError, IndexError, TypeError):  # pragma: no cover - planner output changed
+            return queryset.count(), True
+
+    def get_meta(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {
             "page": self.offset // self.limit + 1,
             "limit": self.limit,
             "offset": self.offset,
             "total": self.total,
             "pages": math.ceil(self.total / self.limit),
         }
+        if not self.exact:
+            meta["total_exact"] = False
+        return meta
 
     def get_paginated_response(self, data: Any) -> Response:
         return unwrapped(Response({"data": data, "meta": self.get_meta()}))
@@ -92,6 +117,11 @@ class HelpdeskPagination(BasePagination):
                         "offset": {"type": "integer", "example": 0},
                         "total": {"type": "integer", "example": 57, "description": "Rows matching the filters."},
                         "pages": {"type": "integer", "example": 3},
+                        "total_exact": {
+                            "type": "boolean",
+                            "description": "Only present (false) when total is an estimate: more than "
+                            "COUNT_EXACT_UP_TO rows match. Page until data is shorter than limit.",
+                        },
                     },
                 },
             },
@@ -101,8 +131,7 @@ class HelpdeskPagination(BasePagination):
         return [
             {
                 "name": "limit", "in": "query", "required": False,
-                "description": "Rows per page (default %s, at most %s; more is a 422)."
-                % (helpdesk_settings.PAGE_SIZE, helpdesk_settings.MAX_PAGE_SIZE),
+                "description": f"Rows per page (default {helpdesk_settings.PAGE_SIZE}, at most {helpdesk_settings.MAX_PAGE_SIZE}; more is a 422).",
                 "schema": {"type": "integer", "minimum": 1, "maximum": helpdesk_settings.MAX_PAGE_SIZE},
             },
             {

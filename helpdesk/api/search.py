@@ -2,8 +2,8 @@
 
 Words are matched (all of them, each as a prefix) against the subject and message, and
 against the reply texts a caller may read (contacts never match internal notes); the
-whole string is also matched against the client's name and the requester's email, and a
-number against the ticket id. On PostgreSQL the text matches use the GIN indexes of
+whole string is also matched against the client's name and (when it looks like an email
+address or domain) the requester's email, and a number against the ticket id. On PostgreSQL the text matches use the GIN indexes of
 migration ``0003_api_search``, whose expressions equal the ones built here.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Q, QuerySet
 
 from ..conf import helpdesk_settings
@@ -22,6 +22,8 @@ from ..permissions import is_agent
 
 #: Words beyond this many are ignored: a search is a few words, not a document.
 MAX_WORDS = 10
+#: Up to this many matches are looked up by id; more are filtered along the sort index.
+MAX_MATCHED_IDS = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_ID = 2**63 - 1
 
@@ -48,9 +50,11 @@ def _tsquery(tokens: list[str]) -> SearchQuery:
 def search_tickets(queryset: QuerySet[Ticket], text: str, *, user: Any) -> QuerySet[Ticket]:
     """``queryset`` narrowed to the tickets matching ``text`` (see the module docstring).
 
-    The matches are one ``id IN (… UNION …)`` of index-friendly parts (the GIN indexes,
-    the client and requester foreign keys, the primary key) rather than an ``OR`` across
-    joins, which PostgreSQL could only answer by reading every ticket.
+    The matching ids are first read with one ``UNION`` of index-friendly parts (the GIN
+    indexes, the client and requester foreign keys, the primary key), up to
+    ``MAX_MATCHED_IDS``: the list then looks those rows up by primary key. A search that
+    matches more (a very common word) is filtered row by row along the list's sort index
+    instead, which finds the first page quickly however many rows match.
     """
     text = text.strip()
     if not text:
@@ -59,28 +63,53 @@ def search_tickets(queryset: QuerySet[Ticket], text: str, *, user: Any) -> Query
     postgres = _is_postgres(queryset)
     User = get_user_model()
 
-    parts = [
-        Ticket.objects.filter(client_id__in=Client.objects.filter(name__icontains=text).values("pk")).values("pk"),
-        Ticket.objects.filter(requester_id__in=User._default_manager.filter(email__icontains=text).values("pk")).values("pk"),
-    ]
-    if text.isdigit() and int(text) <= _MAX_ID:
-        parts.append(Ticket.objects.filter(pk=int(text)).values("pk"))
+    clients = Client.objects.filter(name__icontains=text).values("pk")
+    requesters = User._default_manager.filter(email__icontains=text).values("pk") if _looks_like_email(text) else None
+    ticket_id = int(text) if text.isdigit() and int(text) <= _MAX_ID else None
+    text_match = replies = None
     if tokens:
         replies = Reply.objects.all()
         if not is_agent(user):
             replies = replies.filter(type=ReplyType.REPLY)
         if postgres:
             query = _tsquery(tokens)
-            tickets = Ticket.objects.alias(search_vector=ticket_vector()).filter(search_vector=query)
+            text_match = Q(search_vector=query)
+            queryset = queryset.alias(search_vector=ticket_vector())
             replies = replies.alias(search_vector=reply_vector()).filter(search_vector=query)
         else:
-            tickets = Ticket.objects.all()
+            text_match = Q()
             for token in tokens:
-                tickets = tickets.filter(Q(subject__icontains=token) | Q(message__icontains=token))
+                text_match &= Q(subject__icontains=token) | Q(message__icontains=token)
                 replies = replies.filter(text__icontains=token)
-        parts += [tickets.values("pk"), replies.values("ticket_id")]
+        replies = replies.values("ticket_id")
+
+    parts = [Ticket.objects.filter(client_id__in=clients).values("pk")]
+    if requesters is not None:
+        parts.append(Ticket.objects.filter(requester_id__in=requesters).values("pk"))
+    if ticket_id is not None:
+        parts.append(Ticket.objects.filter(pk=ticket_id).values("pk"))
+    if text_match is not None:
+        tickets = Ticket.objects.alias(search_vector=ticket_vector()) if postgres else Ticket.objects.all()
+        parts += [tickets.filter(text_match).values("pk"), replies]
     first, *rest = (part.order_by() for part in parts)
-    return queryset.filter(pk__in=first.union(*rest))
+    matched = list(first.union(*rest).values_list("pk", flat=True)[: MAX_MATCHED_IDS + 1])
+    if len(matched) <= MAX_MATCHED_IDS:
+        return queryset.filter(pk__in=matched)
+
+    condition = Q(client_id__in=clients)
+    if requesters is not None:
+        condition |= Q(requester_id__in=requesters)
+    if ticket_id is not None:
+        condition |= Q(pk=ticket_id)
+    if text_match is not None:
+        condition |= text_match | Q(pk__in=replies)
+    return queryset.filter(condition)
+
+
+def _looks_like_email(text: str) -> bool:
+    # Emails are matched only for an address or domain: a substring match on every
+    # user's email for any word would read the whole user table.
+    return "@" in text or ("." in text and " " not in text)
 
 
 def _is_postgres(queryset: QuerySet[Any]) -> bool:

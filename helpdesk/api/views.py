@@ -9,7 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
+from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status as http
@@ -26,6 +29,7 @@ from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
 from .exceptions import ValidationFailed, from_django
 from .filters import TicketFilterSet
+from .permissions import IsAgent
 from .serializers import (
     REPLY_FIELD_NAMES,
     TICKET_FIELD_NAMES,
@@ -54,6 +58,7 @@ TAGS_ARRAY_PARAM = OpenApiParameter(
 TICKET_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The ticket id.")
 
 TICKET_FIELDS = tuple(TicketSerializer().fields)
+MAX_ID = 2**63 - 1
 
 
 class SelectForm(forms.Form):
@@ -72,10 +77,6 @@ class SelectForm(forms.Form):
                 _("Unknown field(s): %(u)s. Known: %(k)s.") % {"u": ", ".join(unknown), "k": ", ".join(TICKET_FIELDS)}
             )
         return tuple(dict.fromkeys(names))
-
-
-def _sparse(data: dict[str, Any], select: tuple[str, ...] | None) -> dict[str, Any]:
-    return data if select is None else {name: data[name] for name in select}
 
 
 @extend_schema_view(
@@ -129,14 +130,50 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             "restore": EmptySerializer,
         }.get(self.action, TicketSerializer)
 
+    def get_permissions(self) -> list[Any]:
+        """The bulk upsert is for agents only, whatever its mixin checks."""
+        permissions = super().get_permissions()
+        if self.action == "bulk_upsert":
+            permissions.append(IsAgent())
+        return permissions
+
     def get_queryset(self) -> Any:
         """The tickets the caller may see (``selectors.ticket_list``)."""
         return selectors.ticket_list(user=self.request.user)
 
+    def ticket_queryset(self, select: tuple[str, ...] | None = None) -> Any:
+        """``get_queryset()`` fetching only the related rows ``select`` needs.
+
+        On PostgreSQL the tags and assignee ids come as arrays inside the ticket query
+        itself (``ArraySubquery``): one round trip for a page instead of three.
+        """
+        queryset = self.get_queryset()
+        wanted = [(field, name) for field, name in (("tags", "tags"), ("assignee_ids", "assignees"))
+                  if select is None or field in select]
+        if connections[queryset.db].vendor != "postgresql":
+            if select is None:
+                return queryset
+            return queryset.prefetch_related(None).prefetch_related(*[name for _field, name in wanted])
+        queryset = queryset.prefetch_related(None)
+        for field, _name in wanted:
+            if field == "tags":
+                tags = Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"))
+                queryset = queryset.annotate(tag_names=ArraySubquery(tags.values("tag__name")))
+            else:
+                users = Ticket.assignees.through.objects.filter(ticket_id=OuterRef("pk"))
+                queryset = queryset.annotate(assignee_id_list=ArraySubquery(users.values("user_id")))
+        return queryset
+
     def get_object(self) -> Ticket:
         """The ticket of the URL if the caller may see it; 404 otherwise (never 403)."""
         try:
-            return selectors.ticket_get(user=self.request.user, pk=self.kwargs.get("pk"))
+            pk = int(str(self.kwargs.get("pk")))
+        except ValueError:
+            pk = 0
+        if not 0 < pk <= MAX_ID:
+            raise NotFound(_("Ticket not found."))
+        try:
+            return self.ticket_queryset().get(pk=pk)
         except Ticket.DoesNotExist:
             raise NotFound(_("Ticket not found.")) from None
 
@@ -156,9 +193,10 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         return form.cleaned_data["select"]
 
     def ticket_response(self, ticket: Ticket, status: int = http.HTTP_200_OK) -> Response:
-        # Re-read through the selector: fresh dates and counters, related rows in 3 queries.
-        fresh = selectors.ticket_get(user=self.request.user, pk=ticket.pk)
-        return Response(_sparse(ticket_data(fresh), self.select()), status=status)
+        # Re-read: the services update some columns with UPDATE … SET, not on this instance.
+        select = self.select()
+        fresh = self.ticket_queryset(select).get(pk=ticket.pk)
+        return Response(ticket_data(fresh, fields=select), status=status)
 
     def validated(self, serializer_class: Any, **kwargs: Any) -> dict[str, Any]:
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
@@ -169,13 +207,13 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         select = self.select()
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.filter_queryset(self.ticket_queryset(select))
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response([_sparse(ticket_data(t), select) for t in page])
+        return self.get_paginated_response([ticket_data(t, fields=select) for t in page])
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         select = self.select()
-        return Response(_sparse(ticket_data(self.get_object()), select))
+        return Response(ticket_data(self.get_object(), fields=select))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = request.user

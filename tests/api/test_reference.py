@@ -41,7 +41,7 @@ def test_tags_with_counts_scoped_for_contacts(api, contact_api, contact):
 
 
 def test_tags_query_count(api, django_assert_max_num_queries):
-    for i in range(20):
+    for _i in range(20):
         factories.TicketFactory(tags=[factories.TagFactory()])
     api.get("/api/tags")
     with django_assert_max_num_queries(3):

@@ -85,7 +85,9 @@ def test_success_bodies_are_enveloped(schema):
     listed = schema["paths"]["/api/tickets"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     paged = schema["components"]["schemas"][listed["$ref"].split("/")[-1]]
     assert set(paged["properties"]) == {"data", "meta"}
-    assert set(paged["properties"]["meta"]["properties"]) == {"page", "limit", "offset", "total", "pages"}
+    meta = paged["properties"]["meta"]
+    assert set(meta["required"]) == {"page", "limit", "offset", "total", "pages"}
+    assert set(meta["properties"]) == {"page", "limit", "offset", "total", "pages", "total_exact"}
 
 
 def test_list_parameters_match_the_filterset(schema):

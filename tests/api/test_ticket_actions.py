@@ -3,7 +3,7 @@
 import pytest
 
 from helpdesk import services
-from helpdesk.models import ActiveState, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
+from helpdesk.models import ActiveState, Reply, StatusChange, Tag, Ticket, TicketStatus
 from tests import factories
 
 pytestmark = pytest.mark.django_db

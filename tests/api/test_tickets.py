@@ -272,4 +272,18 @@ class TestDelete:
 
 def test_bulk_upsert_route_exists_for_agents(api):
     r = api.put("/api/tickets", json.dumps([]), content_type="application/json")
-    assert r.status_code != 405
+    assert r.status_code not in (401, 403, 404, 405)
+
+
+def test_bulk_upsert_is_for_agents_only(contact_api, anon):
+    assert contact_api.put("/api/tickets", json.dumps([]), content_type="application/json").status_code == 403
+    assert anon.put("/api/tickets", json.dumps([]), content_type="application/json").status_code == 401
+
+
+def test_bulk_upsert_may_send_bigger_bodies(api, settings):
+    settings.HELPDESK = {"MAX_BODY_BYTES": 10, "UPSERT_MAX_BYTES": 10_000}
+    body = json.dumps([{"sourceId": "1", "title": "x" * 100}])
+    assert api.put("/api/tickets", body, content_type="application/json").status_code != 413
+    assert api.post("/api/tickets", body, content_type="application/json").status_code == 413
+    settings.HELPDESK = {"UPSERT_MAX_BYTES": 10}
+    assert api.put("/api/tickets", body, content_type="application/json").status_code == 413

@@ -1,0 +1,27 @@
+"""The helpdesk's Django admin: importing this package registers every model.
+
+``tickets`` is the agents' workplace (list, ticket page, actions, overview);
+``reference`` the reference data and conversation rows; ``apikeys`` the API keys.
+Each admin class is importable, so a site can unregister one and subclass it.
+"""
+
+from .apikeys import APIKeyAdmin
+from .reference import (
+    ClientAdmin,
+    ClientDomainAdmin,
+    ContactAdmin,
+    CustomFieldAdmin,
+    DepartmentAdmin,
+    ProjectAdmin,
+    ReplyAdmin,
+    StatusChangeAdmin,
+    TagAdmin,
+    TicketStatusAdmin,
+)
+from .tickets import TicketAdmin, TicketOverviewAdmin
+
+__all__ = [
+    "APIKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
+    "ProjectAdmin", "ReplyAdmin", "StatusChangeAdmin", "TagAdmin", "TicketAdmin", "TicketOverviewAdmin",
+    "TicketStatusAdmin",
+]

@@ -1,0 +1,110 @@
+"""Forms of the ticket admin: the ticket form, the reply form and the action form.
+
+They validate what the services will validate (so an agent sees errors on the form, not a
+failed save) but never write: every write goes through ``helpdesk.services``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import helpdesk_settings
+from ..custom_fields import clean_custom_fields
+from ..models import ReplyType, Ticket, TicketStatus
+from ..services import clean_tag_names
+
+
+def split_tags(value: str) -> list[str]:
+    return [part for part in (value or "").split(",") if part.strip()]
+
+
+class TicketAdminForm(forms.ModelForm):
+    new_tags = forms.CharField(
+        label=_("New tags"),
+        required=False,
+        help_text=_("Comma-separated; created if they do not exist yet."),
+    )
+
+    class Meta:
+        model = Ticket
+        fields = (
+            "subject", "message", "status", "priority", "department", "assignees", "tags", "client", "project",
+            "requester", "type", "severity", "product", "time_spent", "custom_fields", "metadata",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "status" in self.fields and not self.instance.pk:
+            self.fields["status"].initial = helpdesk_settings.DEFAULT_STATUS_ID
+
+    def clean_new_tags(self) -> list[str]:
+        return clean_tag_names(split_tags(self.cleaned_data.get("new_tags", "")))
+
+    def clean_custom_fields(self) -> dict[str, Any]:
+        value = self.cleaned_data.get("custom_fields") or {}
+        if not isinstance(value, dict):
+            raise ValidationError(_("Enter an object of custom field values, e.g. {\"order_number\": \"A-1\"}."))
+        return value
+
+    def clean_metadata(self) -> dict[str, Any]:
+        value = self.cleaned_data.get("metadata") or {}
+        if not isinstance(value, dict):
+            raise ValidationError(_("Enter an object, e.g. {\"plan\": \"gold\"}."))
+        return value
+
+    def custom_fields_changes(self) -> dict[str, Any]:
+        """What to pass ``ticket_update``: the edited values, and None for removed keys."""
+        new = self.cleaned_data.get("custom_fields") or {}
+        old = self.initial.get("custom_fields") or {}
+        if isinstance(old, str):  # initial may be the rendered JSON on a bound form
+            old = {}
+        return {**{key: None for key in old if key not in new}, **new}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        client, project = cleaned.get("client"), cleaned.get("project")
+        if client is not None and project is not None and project.client_id != client.pk:
+            self.add_error("project", _("This project does not belong to the ticket's client."))
+        if "custom_fields" in cleaned and (self.instance.pk is None or "custom_fields" in self.changed_data):
+            try:
+                if self.instance.pk is None:
+                    clean_custom_fields(cleaned["custom_fields"], partial=False)
+                else:
+                    clean_custom_fields(
+                        self.custom_fields_changes(), existing=self.instance.custom_fields, partial=True
+                    )
+            except ValidationError as exc:
+                self.add_error(
+                    "custom_fields",
+                    [f"{key}: {message}" for key, messages in exc.message_dict.items() for message in messages],
+                )
+        return cleaned
+
+
+class ReplyForm(forms.Form):
+    """The form under a ticket's conversation: a public reply or an internal note."""
+
+    text = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}))
+    type = forms.ChoiceField(label=_("Type"), choices=ReplyType.choices, initial=ReplyType.REPLY)
+    status = forms.ModelChoiceField(
+        label=_("and set status to"),
+        queryset=TicketStatus.objects.all(),
+        required=False,
+        empty_label=_("(keep the status)"),
+    )
+
+
+class TicketActionForm(ActionForm):
+    """Django's action form plus the value the "add a tag" action needs."""
+
+    tag = forms.CharField(
+        label=_("Tag:"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": _("tag name"), "size": 14}),
+    )
