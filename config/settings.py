@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served locally: the demo needs no CDN
     "helpdesk",
 ]
 
@@ -115,6 +116,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tickets, replies, status history, tags and ticket sync.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # The API's schema view names its enums itself (helpdesk.api.schema); drf-spectacular's
     # deploy check builds the schema with these site settings instead, so they name them
     # the same way (else warning W001 on `check --deploy`).

@@ -10,8 +10,6 @@ the count is capped (see ``pagination``), facets are off.
 from __future__ import annotations
 
 import datetime
-import importlib
-import importlib.util
 import re
 from typing import Any
 
@@ -22,7 +20,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -35,6 +33,7 @@ from django.utils.translation import ngettext
 
 from .. import reports, selectors, services
 from ..conf import helpdesk_settings
+from ..search import search_tickets
 from ..models import Channel, Priority, Reply, ReplyType, StatusChange, Ticket, TicketOverview, TicketStatus
 from .actions import TicketActionsMixin, error_messages, user_name
 from .filters import ActiveStateFilter, AssigneeFilter, autocomplete_filter
@@ -72,18 +71,6 @@ def status_badge(status: TicketStatus) -> str:
 def priority_badge(priority: int) -> str:
     value = Priority(priority)
     return badge(str(value.label), PRIORITY_COLOURS[value], css=f"hd-priority hd-priority-{value.slug}")
-
-
-def shared_ticket_search() -> Any:
-    """The ticket search the API uses (``search_tickets(queryset, text, user=)``), if installed.
-
-    One search for both: words against subject, message and replies (full-text on
-    PostgreSQL), the whole text against client name and requester email, a number
-    against the id. Without it the admin falls back to Django's ``search_fields``.
-    """
-    if importlib.util.find_spec("helpdesk.api") is None or importlib.util.find_spec("helpdesk.api.search") is None:
-        return None
-    return importlib.import_module("helpdesk.api.search").search_tickets
 
 
 @admin.register(Ticket)
@@ -159,21 +146,15 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         return super().media + widget.media + own
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Ticket], search_term: str):
-        """``#123`` finds ticket 123; a plain number also matches the id; text searches fields."""
+        """``#123`` finds ticket 123; anything else is ``helpdesk.search.search_tickets``, as in the API."""
         term = search_term.strip()
         match = re.fullmatch(r"#\s*(\d{1,18})", term)
         if match:
             return queryset.filter(pk=int(match[1])), False
         if not term:
             return queryset, False
-        shared = shared_ticket_search()
-        if shared is not None:
-            # The API's search: full-text (GIN-indexed) on PostgreSQL, so it stays fast at scale.
-            return shared(queryset, term, user=request.user), False
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if term.isdigit() and len(term) <= 18:
-            results = queryset.filter(Q(pk=int(term)) | Q(pk__in=results.values("pk")))
-        return results, may_have_duplicates
+        # The API's search too: full-text (GIN-indexed) on PostgreSQL, so it stays fast at scale.
+        return search_tickets(queryset, term, user=request.user), False
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -16,7 +16,7 @@ from django_filters.widgets import QueryArrayWidget
 
 from ..models import ActiveState, Priority, Project, Ticket, TicketStatus
 from .exceptions import ValidationFailed
-from .search import search_tickets
+from ..search import search_tickets
 
 MAX_ID = 2**63 - 1
 MAX_LIST = 100

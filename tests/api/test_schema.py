@@ -121,3 +121,7 @@ def test_docs_page_for_staff(client, agent):
     client.force_login(agent)
     r = client.get("/api/docs/")
     assert r.status_code == 200 and b"swagger" in r.content.lower()
+    # Served from the site's own static files: the page works with no internet.
+    page = r.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn.jsdelivr" not in page and "unpkg.com" not in page

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from helpdesk.api.search import search_tickets
+from helpdesk.search import search_tickets
 from helpdesk.models import Ticket
 from tests import factories
 

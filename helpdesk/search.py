@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from ..conf import helpdesk_settings
-from ..models import Client, Reply, ReplyType, Ticket
-from ..permissions import is_agent
+from .conf import helpdesk_settings
+from .models import Client, Reply, ReplyType, Ticket
+from .permissions import is_agent
 
 # Imported where used: django.contrib.postgres needs psycopg (on Django 6.1 at import),
 # which a site on SQLite need not have.
