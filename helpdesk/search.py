@@ -102,7 +102,9 @@ def search_tickets(queryset: QuerySet[Ticket], text: str, *, user: Any) -> Query
         tickets = Ticket.objects.alias(search_vector=ticket_vector()) if postgres else Ticket.objects.all()
         parts += [tickets.filter(text_match).values("pk"), replies]
     first, *rest = (part.order_by() for part in parts)
-    matched = list(first.union(*rest).values_list("pk", flat=True)[: MAX_MATCHED_IDS + 1])
+    # order_by() on the union too: Django 6.1 otherwise orders the sliced union by the
+    # model's default ordering, columns the union does not select (an error on SQLite).
+    matched = list(first.union(*rest).order_by().values_list("pk", flat=True)[: MAX_MATCHED_IDS + 1])
     if len(matched) <= MAX_MATCHED_IDS:
         return queryset.filter(pk__in=matched)
 
