@@ -65,6 +65,22 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     for key in ("STATUS_ON_AGENT_REPLY", "STATUS_ON_CONTACT_REPLY"):
         if value[key] is not None and (not _whole(value[key]) or value[key] <= 0):
             errors.append(Error(f"HELPDESK {key} must be a status id or None.", id="helpdesk.E007"))
+    # The bulk upsert's client and status rules (helpdesk.sync).
+    if not isinstance(value["UPSERT_CREATE_CLIENTS"], bool):
+        errors.append(Error("HELPDESK UPSERT_CREATE_CLIENTS must be True or False.", id="helpdesk.E009"))
+    default_client = value["UPSERT_DEFAULT_CLIENT_ID"]
+    if default_client is not None and (not _whole(default_client) or default_client <= 0):
+        errors.append(Error("HELPDESK UPSERT_DEFAULT_CLIENT_ID must be a client id or None.", id="helpdesk.E009"))
+    domains = value["UPSERT_FREE_EMAIL_DOMAINS"]
+    if isinstance(domains, str) or not isinstance(domains, (list, tuple, set, frozenset)) or not all(
+            isinstance(d, str) for d in domains):
+        errors.append(Error("HELPDESK UPSERT_FREE_EMAIL_DOMAINS must be a list of domain names.", id="helpdesk.E009"))
+    aliases = value["UPSERT_STATUS_ALIASES"]
+    if not isinstance(aliases, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
+        errors.append(Error(
+            "HELPDESK UPSERT_STATUS_ALIASES must map other systems' status names to our status titles (strings).",
+            id="helpdesk.E009",
+        ))
     cap = value["COUNT_EXACT_UP_TO"]
     if cap is not None and (not _whole(cap) or cap <= 0):
         errors.append(Error("HELPDESK COUNT_EXACT_UP_TO must be a positive whole number or None.", id="helpdesk.E004"))

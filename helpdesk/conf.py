@@ -26,6 +26,26 @@ DEFAULTS: dict[str, Any] = {
     # Bulk upsert (PUT /tickets): items per request and request body size in bytes.
     "UPSERT_MAX_ITEMS": 5000,
     "UPSERT_MAX_BYTES": 32 * 1024 * 1024,
+    # Bulk upsert: an item whose client matches nothing (by companyId, companyExternalId,
+    # domains[], the email's domain or the requester's contact) creates a client from its
+    # companyExternalId / domains[] / the email's domain (never a free-mail domain) when
+    # True; otherwise, or when there is nothing to create it from, it goes to
+    # UPSERT_DEFAULT_CLIENT_ID (a client id) if set, else the item is reported as an error.
+    "UPSERT_CREATE_CLIENTS": True,
+    "UPSERT_DEFAULT_CLIENT_ID": None,
+    # Email domains shared by unrelated people: a client is never created from one.
+    "UPSERT_FREE_EMAIL_DOMAINS": [
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+        "yahoo.com", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com", "gmx.com",
+        "gmx.de", "gmx.net", "web.de", "proton.me", "protonmail.com", "mail.com", "mail.ru",
+        "yandex.ru", "yandex.com", "zoho.com", "fastmail.com", "hey.com", "qq.com", "163.com",
+    ],
+    # Bulk upsert: status names of other systems, mapped (case-insensitively) to the title
+    # of one of our statuses; used when no status has that title. Unknown ones are errors.
+    "UPSERT_STATUS_ALIASES": {
+        "new": "Open", "pending": "On Hold", "hold": "On Hold", "on-hold": "On Hold",
+        "waiting": "On Hold", "solved": "Closed", "resolved": "Closed", "done": "Closed",
+    },
     # Largest body accepted by every other endpoint, in bytes.
     "MAX_BODY_BYTES": 1024 * 1024,
     # DRF throttle rates per scope; None disables a scope.
