@@ -35,8 +35,12 @@ def error_messages(exc: ValidationError) -> list[str]:
 class TicketActionsMixin:
     """Mixed into ``TicketAdmin``; list the names in its ``actions``."""
 
-    def get_actions(self, request: HttpRequest) -> dict:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict:
+        # Django 6.1 passes where the actions are shown (``action_location``); 5.2 does not.
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location=action_location)
         if self.has_change_permission(request):
             # One "Set status" action per status: no extra input needed, and it reads well.
             for status in TicketStatus.objects.all():
