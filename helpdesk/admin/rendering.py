@@ -1,10 +1,10 @@
-"""A form renderer that writes ``<select>`` widgets in Python.
+"""A form renderer that writes ``<select>`` widgets and field labels in Python.
 
 Django renders every ``<option>`` of a select through two templates (the option and its
 attributes); on the ticket page the selects (status twice, department, the autocompletes)
-were a large share of the rendering time. ``FastSelectRenderer`` wraps the site's own form
+were a large share of the rendering time, and every label is a template of its own too. ``FastSelectRenderer`` wraps the site's own form
 renderer and writes exactly the markup of Django's ``django/forms/widgets/select.html``,
-``select_option.html`` and ``attrs.html`` — but only while those templates resolve to
+``select_option.html`` and ``attrs.html`` (and ``django/forms/label.html``) — but only while those templates resolve to
 Django's own files: a site that overrides any of them gets its templates, as before.
 """
 
@@ -22,6 +22,8 @@ from django.utils.safestring import SafeString, mark_safe
 SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"
 ATTRS = "django/forms/widgets/attrs.html"
+LABEL = "django/forms/label.html"
+LABEL_ATTRS = "django/forms/attrs.html"
 DJANGO_FORMS_TEMPLATES = os.path.join(os.path.dirname(django.forms.__file__), "templates")
 
 
@@ -55,8 +57,17 @@ def render_select(widget: dict[str, Any]) -> SafeString:
     return mark_safe("".join(out))
 
 
+def render_label(context: dict[str, Any]) -> SafeString:
+    """The markup of ``django/forms/label.html`` (every field's label goes through it)."""
+    label = conditional_escape(context["label"])
+    if context.get("use_tag"):
+        tag = conditional_escape(context["tag"])
+        return mark_safe(f"<{tag}{_attrs(context.get('attrs') or {})}>{label}</{tag}>")
+    return mark_safe(label)
+
+
 class FastSelectRenderer(BaseRenderer):
-    """The site's form renderer, with Django's stock select templates written in Python."""
+    """The site's form renderer, with Django's stock select and label templates written in Python."""
 
     def __init__(self, base: BaseRenderer) -> None:
         self.base = base
@@ -74,6 +85,8 @@ class FastSelectRenderer(BaseRenderer):
         return os.path.abspath(name).startswith(DJANGO_FORMS_TEMPLATES + os.sep)
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        if template_name == LABEL and self._is_stock(LABEL) and self._is_stock(LABEL_ATTRS):
+            return render_label(context)
         widget = context.get("widget") if template_name == SELECT else None
         if (
             widget is not None

@@ -311,3 +311,15 @@ def test_without_user_autocomplete_people_are_raw_ids_not_a_select_of_all_users(
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.subject == "Renamed" and ticket.requester_id == requester.pk
+
+
+@pytest.mark.parametrize("use_tag", [True, False])
+def test_labels_render_as_django_templates_would(use_tag):
+    from django.forms.renderers import get_default_renderer
+
+    from helpdesk.admin.rendering import fast_select_renderer
+
+    context = {"use_tag": use_tag, "tag": "label", "label": 'Status <b> & "x"',
+               "attrs": {"for": "id_status", "class": "required", "hidden": False, "data-on": True}}
+    fast = fast_select_renderer().render("django/forms/label.html", context)
+    assert fast == get_default_renderer().render("django/forms/label.html", context)
