@@ -17,7 +17,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
+from django.contrib.admin.widgets import (
+    AutocompleteSelect, ForeignKeyRawIdWidget, ManyToManyRawIdWidget, RelatedFieldWidgetWrapper,
+)
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -25,6 +27,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -71,6 +74,35 @@ def status_badge(status: TicketStatus) -> str:
 def priority_badge(priority: int) -> str:
     value = Priority(priority)
     return badge(str(value.label), PRIORITY_COLOURS[value], css=f"hd-priority hd-priority-{value.slug}")
+
+
+class ViewLinkWidgetWrapper(RelatedFieldWidgetWrapper):
+    """Django's related-field wrapper for a picker whose only link is "view selected".
+
+    Writes the same markup as ``admin/widgets/related_widget_wrapper.html`` (so Django's
+    ``RelatedObjectLookups.js`` keeps the link pointing at the selected object) without
+    rendering a template: on the ticket page that template was a large share of the time.
+    With add/change/delete links switched on it falls back to Django's template.
+    """
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        if self.can_add_related or self.can_change_related or self.can_delete_related:
+            return super().render(name, value, attrs, renderer)
+        context = self.get_context(name, value, attrs)
+        link = ""
+        if self.can_view_related and not context["is_hidden"]:
+            link = format_html(
+                '<a class="related-widget-wrapper-link view-related" id="view_id_{}" data-href-template="{}?{}"'
+                ' title="{}"><img src="{}" alt="" width="24" height="24"></a>',
+                name, context["change_related_template_url"], context["view_related_url_params"],
+                _("View selected %(model)s") % {"model": context["model"]}, static("admin/img/icon-viewlink.svg"),
+            )
+        if context["model_has_limit_choices_to"]:
+            return format_html('<div class="related-widget-wrapper">{}{}</div>', context["rendered_widget"], link)
+        return format_html(
+            '<div class="related-widget-wrapper" data-model-ref="{}">{}{}</div>',
+            context["model_name"], context["rendered_widget"], link,
+        )
 
 
 @admin.register(Ticket)
@@ -156,14 +188,40 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         # The API's search too: full-text (GIN-indexed) on PostgreSQL, so it stays fast at scale.
         return search_tickets(queryset, term, user=request.user), False
 
+    #: Fields whose picker keeps Django's "view selected" link (the others have no links).
+    view_related_fields = ("client", "project", "requester")
+    #: People pickers: autocomplete when the site's user admin allows it, else raw ids, so the
+    #: page never renders a <select> of every user.
+    user_fields = ("requester", "assignees")
+
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         widget = getattr(field, "widget", None)
         if isinstance(widget, RelatedFieldWidgetWrapper):
-            # Agents pick statuses, departments and people here; they do not edit them.
-            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
-            widget.can_view_related = db_field.name in ("client", "project", "requester")
+            # Agents pick statuses, departments and people here; they do not add, edit or
+            # delete them from the ticket page. A wrapper without links is only a template to
+            # render (a noticeable share of the page), so it goes; the pickers that keep their
+            # "view" link get a wrapper that writes that link without a template.
+            if db_field.name in self.view_related_fields:
+                field.widget = ViewLinkWidgetWrapper(
+                    widget.widget, widget.rel, widget.admin_site, can_add_related=False, can_view_related=True,
+                )
+            else:
+                field.widget = widget.widget
         return field
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name in self.user_fields and "widget" not in kwargs and not self._user_autocomplete(request):
+            kwargs["widget"] = ForeignKeyRawIdWidget(db_field.remote_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name in self.user_fields and "widget" not in kwargs and not self._user_autocomplete(request):
+            kwargs["widget"] = ManyToManyRawIdWidget(db_field.remote_field, self.admin_site)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _user_autocomplete(self, request: HttpRequest) -> bool:
+        return "requester" in self.get_autocomplete_fields(request)
 
     def action_checkbox(self, obj: Ticket) -> str:
         """Django's row checkbox, written directly: rendering the widget's template for

@@ -1,5 +1,7 @@
 """The ticket page: thread, reply form, status timeline, and saves that go through the services."""
 
+import re
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
@@ -263,3 +265,61 @@ def test_a_form_error_keeps_the_conversation_on_the_page(su_client, superuser, m
     assert response.status_code == 200 and "subject" in response.context["adminform"].form.errors
     assert "Earlier answer" in html and 'id="status-history"' in html
     assert "Cannot log in" in html[: html.index('id="conversation"')]  # the summary shows the saved subject
+
+
+def test_selects_render_as_django_templates_would(make_ticket):
+    """The ticket form's selects skip Django's per-option templates but keep their markup."""
+    from django.forms.renderers import get_default_renderer
+
+    from helpdesk.admin.forms import ReplyForm
+    from helpdesk.admin.rendering import fast_select_renderer
+
+    status = TicketStatus.objects.order_by("pk").first()
+    status.title = 'Waiting <on> "us" & co'
+    status.save()
+    widget = ReplyForm().fields["status"].widget
+    widget.choices = ReplyForm().fields["status"].choices
+    attrs = {"id": "id_status", "required": True, "disabled": False, "data-x": "<1>"}
+    fast = widget.render("status", status.pk, attrs, fast_select_renderer())
+    django_html = widget.render("status", status.pk, attrs, get_default_renderer())
+    assert re.sub(r"\s*\n\s*", "", fast) == re.sub(r"\s*\n\s*", "", django_html)
+    assert "Waiting &lt;on&gt; &quot;us&quot; &amp; co" in fast and "selected" in fast
+
+
+def test_ticket_page_pickers_link_only_where_an_agent_can_look(su_client, make_ticket):
+    ticket = make_ticket(requester=factories.UserFactory())
+    html = su_client.get(change_url(ticket)).content.decode()
+    for name in ("client", "project", "requester"):
+        assert f'id="view_id_{name}"' in html
+    for name in ("status", "department", "assignees", "tags"):
+        assert f'id="view_id_{name}"' not in html and f'id="add_id_{name}"' not in html
+    assert 'class="related-widget-wrapper-link add-related"' not in html
+    assert "change-related" not in html and "delete-related" not in html
+
+
+def test_without_user_autocomplete_people_are_raw_ids_not_a_select_of_all_users(su_client, make_ticket, monkeypatch):
+    monkeypatch.setattr("helpdesk.admin.tickets.user_autocomplete_available", lambda site: False)
+    requester = factories.UserFactory()
+    ticket = make_ticket(requester=requester)
+    response = su_client.get(change_url(ticket))
+    html = response.content.decode()
+    assert '<select name="requester"' not in html and '<select name="assignees"' not in html
+    assert re.search(r'<input[^>]*name="requester"[^>]*value="%d"' % requester.pk, html) or re.search(
+        r'<input[^>]*value="%d"[^>]*name="requester"' % requester.pk, html
+    )
+    response = su_client.post(change_url(ticket), form_data(ticket, requester=str(requester.pk), subject="Renamed"))
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.subject == "Renamed" and ticket.requester_id == requester.pk
+
+
+@pytest.mark.parametrize("use_tag", [True, False])
+def test_labels_render_as_django_templates_would(use_tag):
+    from django.forms.renderers import get_default_renderer
+
+    from helpdesk.admin.rendering import fast_select_renderer
+
+    context = {"use_tag": use_tag, "tag": "label", "label": 'Status <b> & "x"',
+               "attrs": {"for": "id_status", "class": "required", "hidden": False, "data-on": True}}
+    fast = fast_select_renderer().render("django/forms/label.html", context)
+    assert fast == get_default_renderer().render("django/forms/label.html", context)
