@@ -17,7 +17,6 @@ from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
 from ..models import ReplyType, Ticket, TicketStatus
 from ..services import clean_tag_names
-from .rendering import fast_select_renderer
 
 
 def split_tags(value: str) -> list[str]:
@@ -39,7 +38,6 @@ class TicketAdminForm(forms.ModelForm):
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("renderer", fast_select_renderer())  # selects without per-option templates
         super().__init__(*args, **kwargs)
         if "status" in self.fields and not self.instance.pk:
             self.fields["status"].initial = helpdesk_settings.DEFAULT_STATUS_ID
@@ -99,10 +97,6 @@ class ReplyForm(forms.Form):
         required=False,
         empty_label=_("(keep the status)"),
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("renderer", fast_select_renderer())  # selects without per-option templates
-        super().__init__(*args, **kwargs)
 
 
 class TicketActionForm(ActionForm):

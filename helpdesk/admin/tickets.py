@@ -27,7 +27,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -74,35 +73,6 @@ def status_badge(status: TicketStatus) -> str:
 def priority_badge(priority: int) -> str:
     value = Priority(priority)
     return badge(str(value.label), PRIORITY_COLOURS[value], css=f"hd-priority hd-priority-{value.slug}")
-
-
-class ViewLinkWidgetWrapper(RelatedFieldWidgetWrapper):
-    """Django's related-field wrapper for a picker whose only link is "view selected".
-
-    Writes the same markup as ``admin/widgets/related_widget_wrapper.html`` (so Django's
-    ``RelatedObjectLookups.js`` keeps the link pointing at the selected object) without
-    rendering a template: on the ticket page that template was a large share of the time.
-    With add/change/delete links switched on it falls back to Django's template.
-    """
-
-    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
-        if self.can_add_related or self.can_change_related or self.can_delete_related:
-            return super().render(name, value, attrs, renderer)
-        context = self.get_context(name, value, attrs)
-        link = ""
-        if self.can_view_related and not context["is_hidden"]:
-            link = format_html(
-                '<a class="related-widget-wrapper-link view-related" id="view_id_{}" data-href-template="{}?{}"'
-                ' title="{}"><img src="{}" alt="" width="24" height="24"></a>',
-                name, context["change_related_template_url"], context["view_related_url_params"],
-                _("View selected %(model)s") % {"model": context["model"]}, static("admin/img/icon-viewlink.svg"),
-            )
-        if context["model_has_limit_choices_to"]:
-            return format_html('<div class="related-widget-wrapper">{}{}</div>', context["rendered_widget"], link)
-        return format_html(
-            '<div class="related-widget-wrapper" data-model-ref="{}">{}{}</div>',
-            context["model_name"], context["rendered_widget"], link,
-        )
 
 
 @admin.register(Ticket)
@@ -200,12 +170,11 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         if isinstance(widget, RelatedFieldWidgetWrapper):
             # Agents pick statuses, departments and people here; they do not add, edit or
             # delete them from the ticket page. A wrapper without links is only a template to
-            # render (a noticeable share of the page), so it goes; the pickers that keep their
-            # "view" link get a wrapper that writes that link without a template.
+            # render (a noticeable share of the page), so it goes; the pickers in
+            # ``view_related_fields`` keep Django's wrapper for its "view selected" link.
             if db_field.name in self.view_related_fields:
-                field.widget = ViewLinkWidgetWrapper(
-                    widget.widget, widget.rel, widget.admin_site, can_add_related=False, can_view_related=True,
-                )
+                widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+                widget.can_view_related = True
             else:
                 field.widget = widget.widget
         return field

@@ -267,25 +267,6 @@ def test_a_form_error_keeps_the_conversation_on_the_page(su_client, superuser, m
     assert "Cannot log in" in html[: html.index('id="conversation"')]  # the summary shows the saved subject
 
 
-def test_selects_render_as_django_templates_would(make_ticket):
-    """The ticket form's selects skip Django's per-option templates but keep their markup."""
-    from django.forms.renderers import get_default_renderer
-
-    from helpdesk.admin.forms import ReplyForm
-    from helpdesk.admin.rendering import fast_select_renderer
-
-    status = TicketStatus.objects.order_by("pk").first()
-    status.title = 'Waiting <on> "us" & co'
-    status.save()
-    widget = ReplyForm().fields["status"].widget
-    widget.choices = ReplyForm().fields["status"].choices
-    attrs = {"id": "id_status", "required": True, "disabled": False, "data-x": "<1>"}
-    fast = widget.render("status", status.pk, attrs, fast_select_renderer())
-    django_html = widget.render("status", status.pk, attrs, get_default_renderer())
-    assert re.sub(r"\s*\n\s*", "", fast) == re.sub(r"\s*\n\s*", "", django_html)
-    assert "Waiting &lt;on&gt; &quot;us&quot; &amp; co" in fast and "selected" in fast
-
-
 def test_ticket_page_pickers_link_only_where_an_agent_can_look(su_client, make_ticket):
     ticket = make_ticket(requester=factories.UserFactory())
     html = su_client.get(change_url(ticket)).content.decode()
@@ -311,15 +292,3 @@ def test_without_user_autocomplete_people_are_raw_ids_not_a_select_of_all_users(
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.subject == "Renamed" and ticket.requester_id == requester.pk
-
-
-@pytest.mark.parametrize("use_tag", [True, False])
-def test_labels_render_as_django_templates_would(use_tag):
-    from django.forms.renderers import get_default_renderer
-
-    from helpdesk.admin.rendering import fast_select_renderer
-
-    context = {"use_tag": use_tag, "tag": "label", "label": 'Status <b> & "x"',
-               "attrs": {"for": "id_status", "class": "required", "hidden": False, "data-on": True}}
-    fast = fast_select_renderer().render("django/forms/label.html", context)
-    assert fast == get_default_renderer().render("django/forms/label.html", context)
