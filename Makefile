@@ -1,19 +1,28 @@
 # The two commands of the README: `make demo` and `make test`.
 # Both create the virtual environment from requirements.txt on first use.
+#
+# Another Python or Django: a separate venv, plus a requirements file installed on top,
+#   make test PYTHON=python3.12 VENV=.venv-py312 EXTRA_REQUIREMENTS=requirements-django6.txt
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# PostgreSQL for the second test run (the test database is created and dropped).
-PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# Installed after requirements.txt (e.g. a newer Django); empty for none.
+EXTRA_REQUIREMENTS ?=
+# PostgreSQL for the second test run: pytest-django creates and drops the database
+# test_<name> on that server (here test_helpdesk); the database <name> itself is not used.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 PYTEST_ARGS ?=
+DEMO_ADDR ?= 127.0.0.1:8000
 
-.PHONY: venv demo test test-sqlite test-postgres
+.PHONY: venv demo test test-sqlite test-postgres messages
 
-$(BIN)/.installed: requirements.txt pyproject.toml
+$(BIN)/.installed: requirements.txt pyproject.toml $(EXTRA_REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
+	$(if $(EXTRA_REQUIREMENTS),$(BIN)/python -m pip install -q -r $(EXTRA_REQUIREMENTS))
+	$(BIN)/python -m pip check
 	touch $@
 
 venv: $(BIN)/.installed
@@ -21,14 +30,19 @@ venv: $(BIN)/.installed
 ## Run the demo: migrate SQLite, load demo data, print the admin login and an API key, serve.
 demo: venv
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py helpdesk_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py helpdesk_demo --url http://$(DEMO_ADDR)
+	$(BIN)/python manage.py runserver $(DEMO_ADDR)
 
 ## Run the whole suite on SQLite, then on PostgreSQL.
 test: test-sqlite test-postgres
 
+# The wheel test (slow, database-independent) runs on the SQLite run only.
 test-sqlite: venv
-	env -u DATABASE_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL HELPDESK_EXTRA_REQUIREMENTS=$(EXTRA_REQUIREMENTS) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: venv
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) HELPDESK_SKIP_WHEEL=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Refresh the translation template after changing translatable strings.
+messages: venv
+	cd helpdesk && ../$(BIN)/django-admin makemessages -l en --no-location

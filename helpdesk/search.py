@@ -10,15 +10,19 @@ migration ``0003_api_search``, whose expressions equal the ones built here.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Q, QuerySet
 
 from .conf import helpdesk_settings
 from .models import Client, Reply, ReplyType, Ticket
 from .permissions import is_agent
+
+# Imported where used: django.contrib.postgres needs psycopg (on Django 6.1 at import),
+# which a site on SQLite need not have.
+if TYPE_CHECKING:  # pragma: no cover
+    from django.contrib.postgres.search import SearchQuery, SearchVector
 
 #: Words beyond this many are ignored: a search is a few words, not a document.
 MAX_WORDS = 10
@@ -33,15 +37,21 @@ def words(text: str) -> list[str]:
 
 
 def ticket_vector() -> SearchVector:
+    from django.contrib.postgres.search import SearchVector
+
     # Must stay equal to the index expression of migration 0003_api_search.
     return SearchVector("subject", "message", config=helpdesk_settings.SEARCH_CONFIG)
 
 
 def reply_vector() -> SearchVector:
+    from django.contrib.postgres.search import SearchVector
+
     return SearchVector("text", config=helpdesk_settings.SEARCH_CONFIG)
 
 
 def _tsquery(tokens: list[str]) -> SearchQuery:
+    from django.contrib.postgres.search import SearchQuery
+
     # Tokens are \w+ only, so they are safe inside a raw tsquery; ":*" makes each a prefix.
     raw = " & ".join(f"{token}:*" for token in tokens)
     return SearchQuery(raw, search_type="raw", config=helpdesk_settings.SEARCH_CONFIG)
@@ -91,7 +101,9 @@ def search_tickets(queryset: QuerySet[Ticket], text: str, *, user: Any) -> Query
         tickets = Ticket.objects.alias(search_vector=ticket_vector()) if postgres else Ticket.objects.all()
         parts += [tickets.filter(text_match).values("pk"), replies]
     first, *rest = (part.order_by() for part in parts)
-    matching = first.union(*rest)
+    # order_by() on the union too: Django 6.1 otherwise orders the sliced union by the
+    # model's default ordering, columns the union does not select (an error on SQLite).
+    matching = first.union(*rest).order_by()
     matched = list(matching.values_list("pk", flat=True)[: MAX_MATCHED_IDS + 1])
     if len(matched) <= MAX_MATCHED_IDS:
         return queryset.filter(pk__in=matched)

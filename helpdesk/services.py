@@ -14,7 +14,7 @@ import decimal
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.db.models import DateTimeField, F, Max, Value
 from django.db.models.functions import Coalesce, Greatest, Least, Lower
@@ -57,6 +57,15 @@ def _after_commit(silent: bool, event: str, signal: Any, sender: type, notify_ar
     # not turn it into an error response (the caller would retry and write it twice).
     # Django logs the exception on the ``django.db.backends.base`` logger.
     transaction.on_commit(send, robust=True)
+
+
+def _configured_status(setting: str) -> TicketStatus:
+    """The status a setting names; a deleted status is a configuration error, said plainly."""
+    status_id = getattr(helpdesk_settings, setting)
+    try:
+        return TicketStatus.objects.get(pk=status_id)
+    except (TicketStatus.DoesNotExist, ValueError, TypeError):
+        raise ImproperlyConfigured(f"HELPDESK {setting} is {status_id!r}, which is not a status id.") from None
 
 
 def _check_project(project: Project | None, client: Client | None) -> None:
@@ -203,7 +212,7 @@ def ticket_create(
         raise ValidationError(errors)
 
     now = timezone.now()
-    status = status or TicketStatus.objects.get(pk=helpdesk_settings.DEFAULT_STATUS_ID)
+    status = status or _configured_status("DEFAULT_STATUS_ID")
     ticket = Ticket.objects.create(
         subject=cleaned["subject"],
         message=cleaned["message"],
@@ -322,6 +331,8 @@ def ticket_change_status(
     Returns the new ``StatusChange``, or None when the ticket already had that status.
     The ticket row is locked, so concurrent changes each record their true ``from``.
     """
+    if not isinstance(status, TicketStatus) or status.pk is None:
+        raise ValidationError({"status": [_("Choose an existing status.")]})
     current = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
     if current.status_id == status.pk:
         return None
@@ -343,10 +354,11 @@ def ticket_change_status(
 
 
 def _set_active_state(ticket: Ticket, state: str) -> Ticket:
-    if ticket.active_state != state:
-        ticket.active_state = state
-        ticket.updated_at = timezone.now()
-        Ticket.objects.filter(pk=ticket.pk).update(active_state=state, updated_at=ticket.updated_at)
+    # Decided by the row, not by the (possibly stale) instance.
+    now = timezone.now()
+    if Ticket.objects.filter(pk=ticket.pk).exclude(active_state=state).update(active_state=state, updated_at=now):
+        ticket.updated_at = now
+    ticket.active_state = state
     return ticket
 
 
@@ -438,9 +450,8 @@ def reply_post(
     )
     if type == ReplyType.REPLY:
         setting = "STATUS_ON_AGENT_REPLY" if agent else "STATUS_ON_CONTACT_REPLY"
-        status_id = getattr(helpdesk_settings, setting)
-        if status_id is not None:
-            ticket_change_status(ticket=ticket, status=TicketStatus.objects.get(pk=status_id), by=author, at=at, silent=silent)
+        if getattr(helpdesk_settings, setting) is not None:
+            ticket_change_status(ticket=ticket, status=_configured_status(setting), by=author, at=at, silent=silent)
     _after_commit(silent, "reply_posted", signals.reply_posted, Reply, (reply,), reply=reply, ticket=ticket, by=author)
     return reply
 

@@ -70,3 +70,11 @@ def test_nothing_is_read_at_import_time(settings):
     fresh = HelpdeskSettings(DEFAULTS)
     settings.HELPDESK = {"PAGE_SIZE": 7}
     assert fresh.PAGE_SIZE == 7
+
+
+def test_the_readme_documents_every_setting():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [key for key in DEFAULTS if f"| `{key}` |" not in readme]
+    assert missing == [], f"Add these HELPDESK keys to the README's settings table: {missing}"

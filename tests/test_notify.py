@@ -97,7 +97,10 @@ def test_email_notifier_stays_quiet(case, email_notifier, agent, department, cli
 def test_a_failing_mail_server_does_not_break_the_reply(settings, agent, department, client_org, caplog,
                                                         django_capture_on_commit_callbacks):
     settings.HELPDESK = {"NOTIFIER": "helpdesk.notify.EmailNotifier"}
-    settings.EMAIL_BACKEND = "tests.test_notify.BrokenBackend"
+    if hasattr(settings, "MAILERS"):  # Django 6.1+
+        settings.MAILERS = {"default": {"BACKEND": "tests.test_notify.BrokenBackend"}}
+    else:
+        settings.EMAIL_BACKEND = "tests.test_notify.BrokenBackend"
     ticket = make(department, client_org, requester=factories.UserFactory(email="a@b.example"))
     with django_capture_on_commit_callbacks(execute=True):
         reply = services.reply_post(ticket=ticket, author=agent, text="hello")

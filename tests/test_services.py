@@ -477,3 +477,38 @@ def test_reply_delete_updates_counters_and_last_reply(ticket, agent):
     assert ticket.replies_count == 0 and ticket.last_reply_at is None
     # When the customer was first answered stays on record.
     assert ticket.first_response_at == first.created_at
+
+
+def test_archive_and_restore_decide_by_the_row_not_a_stale_instance(ticket):
+    stale = Ticket.objects.get(pk=ticket.pk)
+    services.ticket_archive(ticket=ticket)
+    services.ticket_restore(ticket=stale)  # stale still says "active"
+    assert Ticket.objects.get(pk=ticket.pk).active_state == ActiveState.ACTIVE
+    assert stale.active_state == ActiveState.ACTIVE
+
+
+@pytest.mark.parametrize("value", [None, "2"])
+def test_change_status_needs_a_status_row(ticket, value):
+    with pytest.raises(ValidationError) as exc:
+        services.ticket_change_status(ticket=ticket, status=value)
+    assert "status" in exc.value.message_dict
+    assert len(history(ticket)) == 1
+
+
+def test_a_default_status_that_does_not_exist_is_a_clear_configuration_error(make_ticket, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.HELPDESK = {"DEFAULT_STATUS_ID": 99}
+    with pytest.raises(ImproperlyConfigured, match="DEFAULT_STATUS_ID is 99"):
+        make_ticket()
+    assert not Ticket.objects.exists()
+
+
+def test_a_reply_status_that_does_not_exist_writes_no_reply(ticket, agent, settings):
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import transaction
+
+    settings.HELPDESK = {"STATUS_ON_AGENT_REPLY": 99}
+    with pytest.raises(ImproperlyConfigured, match="STATUS_ON_AGENT_REPLY"), transaction.atomic():
+        services.reply_post(ticket=ticket, author=agent, text="hi")
+    assert not Reply.objects.exists()

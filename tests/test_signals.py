@@ -31,7 +31,8 @@ def create(agent, department, client_org, **kwargs):
                                   creator=agent, **kwargs)
 
 
-def test_ticket_created_is_sent_after_commit(received, agent, department, client_org, django_capture_on_commit_callbacks):
+def test_ticket_created_is_sent_after_commit(received, agent, department, client_org,
+                                            django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         ticket = create(agent, department, client_org)
         assert received == []  # not before the commit

@@ -23,6 +23,17 @@ from .pagination import EstimatedCountPaginator
 from .tickets import badge, status_badge, user_name
 
 
+class ReadOnlyAdminMixin:
+    """Rows written only by the services (the conversation, the status history): staff
+    read them here but never add or edit them, so dates, counters and history stay right."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ("name", "is_default", "description")
@@ -135,7 +146,7 @@ class CustomFieldAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reply)
-class ReplyAdmin(admin.ModelAdmin):
+class ReplyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every reply and note, searchable; they are written on the ticket page."""
 
     list_display = ("__str__", "ticket_link", "kind", "author_name", "excerpt", "created_at")
@@ -150,11 +161,6 @@ class ReplyAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ("helpdesk/admin.css",)}
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("ticket"), ordering="ticket_id")
     def ticket_link(self, obj: Reply) -> str:
@@ -184,7 +190,7 @@ class ReplyAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The append-only status history: read-only here."""
 
     list_display = ("ticket_link", "from_badge", "to_badge", "changed_at", "by")
@@ -198,11 +204,6 @@ class StatusChangeAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ("helpdesk/admin.css",)}
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

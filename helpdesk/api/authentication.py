@@ -1,7 +1,13 @@
-"""``Authorization: Bearer <api key>``: the key of a user, checked against its hash."""
+"""``Authorization: Bearer <api key>``: the key of a user, checked against its hash.
+
+Planhat-style clients send the key as HTTP Basic credentials instead (``curl --user KEY:``):
+``Authorization: Basic base64("KEY:")`` is accepted too.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 from typing import Any
 
@@ -27,13 +33,17 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request: Any) -> tuple[Any, APIKey] | None:
         header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
+        if not header or header[0].lower() not in (b"bearer", b"basic"):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Invalid Authorization header: use 'Bearer <api key>'."))
         try:
             key = header[1].decode("ascii")
-        except UnicodeError:
+            if header[0].lower() == b"basic":
+                # The key is the user name (or, from some clients, the password) of the pair.
+                user_part, _sep, password = base64.b64decode(key, validate=True).decode("ascii").partition(":")
+                key = user_part or password
+        except (UnicodeError, binascii.Error):
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from None
         api_key = APIKey.objects.get_from_key(key)
         if api_key is None:

@@ -296,7 +296,7 @@ class ModelIdField(serializers.Field):
 
     default_error_messages = {
         "invalid": _("Enter a whole number id."),
-        "does_not_exist": _("Unknown %(model)s: %(pk)s."),
+        "does_not_exist": _("Unknown {model}: {pk}."),
     }
 
     def __init__(self, queryset: Any, **kwargs: Any) -> None:

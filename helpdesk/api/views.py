@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
 from django.db.models import OuterRef
@@ -154,6 +153,9 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             if select is None:
                 return queryset
             return queryset.prefetch_related(None).prefetch_related(*[name for _field, name in wanted])
+        # Imported here: django.contrib.postgres needs psycopg, which an SQLite site need not have.
+        from django.contrib.postgres.expressions import ArraySubquery
+
         queryset = queryset.prefetch_related(None)
         for field, _name in wanted:
             if field == "tags":

@@ -37,6 +37,22 @@ class TestAuth:
         c.credentials(HTTP_AUTHORIZATION=header)
         error(c.get("/api/tickets"), 401)
 
+    @pytest.mark.parametrize("pair", ["{key}:", "{key}", ":{key}"])
+    def test_key_as_basic_credentials_works_like_planhat_clients_send_it(self, agent, pair):
+        # `curl --user KEY:` (Planhat's dialect) sends the key as the Basic user name.
+        import base64
+
+        _row, key = APIKey.objects.create_key(user=agent, name="planhat")
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(pair.format(key=key).encode()).decode())
+        assert c.get("/api/tickets").status_code == 200
+
+    @pytest.mark.parametrize("raw", ["Basic", "Basic !!!notbase64", "Basic " + "d3Jvbmc6", "Basic w6k="])
+    def test_bad_basic_credentials_are_401(self, agent, raw):
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=raw)
+        error(c.get("/api/tickets"), 401)
+
     def test_revoked_and_expired_keys_are_401(self, agent):
         row, key = APIKey.objects.create_key(user=agent, name="x")
         c = APIClient()

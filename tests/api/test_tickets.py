@@ -93,6 +93,10 @@ class TestCreate:
         assert field in r.json()["error"]["fields"]
         assert Ticket.objects.count() == 0
 
+    def test_unknown_department_names_it_in_the_message(self, api, client_org, department):
+        r = api.post("/api/tickets", create_body(client_org, department, ticket_categoryid=999999), format="json")
+        assert r.json()["error"]["fields"]["ticket_categoryid"] == ["Unknown department: 999999."]
+
     def test_project_of_another_client_is_422(self, api, client_org, department):
         other = factories.ProjectFactory()
         r = api.post("/api/tickets", create_body(client_org, department, ticket_projectid=other.pk), format="json")

@@ -1,0 +1,86 @@
+"""Migrations: no drift from the models, named files, and a clean migrate on a fresh database."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+import helpdesk
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(helpdesk.__file__).parent / "migrations"
+
+
+def makemigrations_check():
+    out = io.StringIO()
+    try:
+        call_command("makemigrations", "helpdesk", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as exc:  # --check exits 1 when a migration would be written
+        pytest.fail(f"Models and migrations drifted (exit {exc.code}):\n{out.getvalue()}")
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    assert "No changes detected" in makemigrations_check()
+
+
+@pytest.mark.django_db
+def test_a_host_sites_default_auto_field_causes_no_migration(settings):
+    settings.DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+    assert "No changes detected" in makemigrations_check()
+
+
+def test_migrations_are_named():
+    names = sorted(p.stem for p in MIGRATIONS.glob("0*.py"))
+    assert names[:2] == ["0001_initial", "0002_default_statuses_and_agent_group"]
+    assert not [n for n in names if "_auto_" in n]
+    numbers = [n.split("_")[0] for n in names]
+    assert len(numbers) == len(set(numbers)), "two migrations share a number"
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path):
+    """An empty database of the same kind as the one under test, dropped afterwards."""
+    if connection.vendor == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    assert connection.vendor == "postgresql"
+    params = connection.settings_dict
+    name = f"{params['NAME']}_fresh"[:63]
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    user = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
+    yield f"postgres://{user}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{name}"
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def manage(database_url, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings")
+    proc = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+@pytest.mark.django_db
+def test_migrate_forward_backward_and_forward_on_a_fresh_database(fresh_database_url):
+    manage(fresh_database_url, "migrate", "--noinput", "-v0")
+    count = ("from helpdesk.models import TicketStatus as S; from django.contrib.auth.models import Group as G;"
+             "print(S.objects.count(), G.objects.get(name='Helpdesk agents').permissions.count())")
+    statuses, permissions = manage(fresh_database_url, "shell", "-c", count).split()[-2:]
+    assert statuses == "5" and int(permissions) > 20
+    # Every migration can be unapplied, and applying them again gives the same result.
+    manage(fresh_database_url, "migrate", "helpdesk", "zero", "--noinput", "-v0")
+    manage(fresh_database_url, "migrate", "--noinput", "-v0")
+    assert manage(fresh_database_url, "shell", "-c", count).split()[-2:] == [statuses, permissions]
+    plan = manage(fresh_database_url, "showmigrations", "helpdesk", "--plan")
+    assert "[ ]" not in plan

@@ -1,0 +1,131 @@
+"""The wheel: holds the app and nothing else, installs into a clean venv and a new Django project.
+
+Slow (about a minute: it builds, creates a venv and installs from the package index), so
+``make test`` runs it once, on the SQLite run; ``HELPDESK_SKIP_WHEEL=1`` skips it.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "helpdesk"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(os.environ.get("HELPDESK_SKIP_WHEEL")), reason="HELPDESK_SKIP_WHEEL is set (the "
+                       "wheel is built and installed once per CI leg, on the SQLite run)"),
+]
+
+
+def run(*args, cwd=None, env=None, timeout=600):
+    proc = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(map(str, args))} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def pins():
+    """Package name -> pin, from requirements.txt then $HELPDESK_EXTRA_REQUIREMENTS (later wins)."""
+    files = [ROOT / "requirements.txt"]
+    files += [ROOT / f for f in os.environ.get("HELPDESK_EXTRA_REQUIREMENTS", "").split() if f]
+    result = {}
+    for file in files:
+        for line in file.read_text().splitlines():
+            line = re.sub(r"\[.*?\]", "", line.split("#")[0]).strip()  # constraints take no extras
+            if line and not line.startswith("-"):  # not the editable install of this checkout
+                result[re.split(r"[=<>!~ ;]", line)[0].lower()] = line
+    return result
+
+
+def source_files():
+    """The package's files as a fresh checkout has them (no caches)."""
+    return sorted(
+        p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".mo")
+    )
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    # Build from a copy, so the build leaves nothing (build/, *.egg-info) in the checkout.
+    src = tmp_path_factory.mktemp("src")
+    shutil.copytree(ROOT, src, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "*.egg-info", "build", "dist", "__pycache__", "*.pyc", "db.sqlite3*", ".pytest_cache",
+        "staticfiles", "test-results", "node_modules"))
+    out = tmp_path_factory.mktemp("dist")
+    run(sys.executable, "-m", "build", "--wheel", "--outdir", out, src)
+    (path,) = out.glob("*.whl")
+    return path
+
+
+def test_wheel_holds_the_app_and_nothing_else(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names}
+    assert {t for t in top if not t.endswith(".dist-info")} == {"helpdesk"}
+    assert not [n for n in names if n.startswith(("config/", "tests/", "bench/", "docs/", "manage.py"))]
+    assert "helpdesk/py.typed" in names
+    assert "helpdesk/migrations/0001_initial.py" in names and "helpdesk/migrations/__init__.py" in names
+    assert "helpdesk/management/commands/helpdesk_demo.py" in names
+    # Every file of the package (templates, static files, locale, ...) made it in.
+    missing = [f for f in source_files() if f not in names]
+    assert missing == []
+    assert [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    for requirement in ("Django", "djangorestframework", "django-filter", "drf-spectacular"):
+        assert f"Requires-Dist: {requirement}" in metadata
+
+
+def test_wheel_installs_into_a_new_django_project(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", venv)
+    python = venv / "bin" / "python"
+    # Pinned like the project's own requirements (and the leg's extra ones, such as a newer
+    # Django, which win), so CI does not change under us.
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("\n".join(pins().values()))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTHONPATH", "VIRTUAL_ENV")}
+    run(python, "-m", "pip", "install", "-q", "-c", constraints, wheel, env=env)
+
+    run(venv / "bin" / "django-admin", "startproject", "hostsite", tmp_path, env=env)
+    settings = tmp_path / "hostsite" / "settings.py"
+    settings.write_text(settings.read_text() + (
+        "\nINSTALLED_APPS += ['rest_framework', 'django_filters', 'drf_spectacular', 'helpdesk']\n"
+        "HELPDESK = {'PAGE_SIZE': 50}\n"
+    ))
+    names = zipfile.ZipFile(wheel).namelist()
+    if "helpdesk/api/urls.py" in names:
+        urls = tmp_path / "hostsite" / "urls.py"
+        urls.write_text(urls.read_text()
+                        .replace("from django.urls import path", "from django.urls import include, path")
+                        .replace("path('admin/', admin.site.urls),", "path('admin/', admin.site.urls), "
+                                 "path('helpdesk/api/', include('helpdesk.api.urls')),")
+                        .replace('path("admin/", admin.site.urls),', 'path("admin/", admin.site.urls), '
+                                 'path("helpdesk/api/", include("helpdesk.api.urls")),'))
+        assert "helpdesk.api.urls" in urls.read_text()
+
+    # Run from the project directory only: this checkout must not be importable there.
+    manage = ["manage.py"]
+    run(python, *manage, "migrate", "--noinput", "-v0", cwd=tmp_path, env=env)
+    assert "no issues" in run(python, *manage, "check", cwd=tmp_path, env=env)
+    where = run(python, "-c", "import helpdesk, os; print(os.path.dirname(helpdesk.__file__))", cwd=tmp_path, env=env)
+    assert str(venv) in where and str(ROOT) not in where
+    django_version = run(python, "-c", "import django; print(django.get_version())", env=env).strip()
+    assert pins()["django"].lower().replace(" ", "") == f"django=={django_version}"
+    shown = run(python, *manage, "showmigrations", "helpdesk", cwd=tmp_path, env=env)
+    assert "[X] 0001_initial" in shown and "[ ]" not in shown
+    out = run(python, *manage, "helpdesk_demo", "--tickets", "10", cwd=tmp_path, env=env)
+    assert "10 tickets" in out and "API key:" in out
+    if "helpdesk/api/urls.py" in names:
+        key = re.search(r"API key:\s+(\S+)", out).group(1)
+        call = ("import json; from django.test import Client; "
+                "r = Client(HTTP_HOST='localhost').get('/helpdesk/api/tickets?active_state=all', "
+                f"HTTP_AUTHORIZATION='Bearer {key}'); "
+                "print(r.status_code, json.loads(r.content)['meta']['total'])")
+        assert run(python, *manage, "shell", "-c", call, cwd=tmp_path, env=env).split()[-2:] == ["200", "10"]
