@@ -272,6 +272,37 @@ class TestSearch:
         assert ids(api.get("/api/tickets?search=" + c.client.name)) == [c.pk]
         assert ids(api.get("/api/tickets?search=nothing-like-it")) == []
 
+    @pytest.mark.parametrize("cap", [0, 1])
+    def test_contacts_never_match_internal_notes_past_the_cap(self, contact_api, contact, agent, monkeypatch, cap):
+        from helpdesk import search
+
+        monkeypatch.setattr(search, "MAX_MATCHED_IDS", cap)
+        noted, replied = (factories.TicketFactory(client=contact.client, subject="Hello") for _ in range(2))
+        services.reply_post(ticket=noted, author=agent, text="secretword inside", type=ReplyType.NOTE, silent=True)
+        services.reply_post(ticket=replied, author=agent, text="secretword told", silent=True)
+        assert ids(contact_api.get("/api/tickets?search=secretword")) == [replied.pk]
+
+    def test_total_and_paging_past_the_matched_ids_cap(self, api, department, client_org, monkeypatch, settings):
+        # Many matches: the page and the count filter by the union of matching ids.
+        from helpdesk import search
+
+        monkeypatch.setattr(search, "MAX_MATCHED_IDS", 2)
+        settings.HELPDESK = {"COUNT_EXACT_UP_TO": 3}
+        matching = [factories.TicketFactory(department=department, client=client_org, subject=f"Refund {i}")
+                    for i in range(6)]
+        factories.TicketFactory(department=department, client=client_org, subject="Unrelated")
+        newest_first = [t.pk for t in sorted(matching, key=lambda t: (t.created_at, t.pk), reverse=True)]
+        first = api.get("/api/tickets?search=refund&limit=2")
+        assert ids(first) == newest_first[:2]
+        meta = first.json()["meta"]
+        if connection.vendor == "postgresql":
+            assert meta["total_exact"] is False and meta["total"] >= 3
+        else:  # other databases always count
+            assert meta["total"] == 6 and "total_exact" not in meta
+        last = api.get("/api/tickets?search=refund&limit=4&offset=4")
+        assert ids(last) == newest_first[4:]
+        assert last.json()["meta"]["total"] == 6
+
     def test_combined_with_filters(self, api, three):
         assert ids(api.get("/api/tickets?search=login&status=1")) == []
 
