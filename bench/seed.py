@@ -165,11 +165,20 @@ class _Writer:
 
     big_tables: list[str] = []
 
+    #: What follows a timestamp's time of day: the UTC offset where the database reads one.
+    suffix = ""
+
     def __init__(self) -> None:
         self.dropped: list[tuple[str, str]] = []
+        self._days: dict[int, str] = {}
 
     def ts(self, seconds: int) -> str:
-        raise NotImplementedError
+        """Epoch seconds as the database's timestamp text (the day part cached: millions of rows)."""
+        day, rem = divmod(seconds, DAY)
+        d = self._days.get(day)
+        if d is None:
+            d = self._days[day] = time.strftime("%Y-%m-%d", time.gmtime(day * DAY))
+        return f"{d} {rem // 3600:02d}:{rem // 60 % 60:02d}:{rem % 60:02d}{self.suffix}"
 
     def session(self) -> None:
         """Session settings for the load, made before its transaction starts."""
@@ -180,17 +189,6 @@ class _Writer:
 
 class _PostgresWriter(_Writer):
     suffix = "+00"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._days: dict[int, str] = {}
-
-    def ts(self, seconds: int) -> str:
-        day, rem = divmod(seconds, DAY)
-        d = self._days.get(day)
-        if d is None:
-            d = self._days[day] = time.strftime("%Y-%m-%d", time.gmtime(day * DAY))
-        return f"{d} {rem // 3600:02d}:{rem // 60 % 60:02d}:{rem % 60:02d}+00"
 
     def prepare(self, tables: list[str]) -> None:
         with connection.cursor() as cur:
@@ -245,17 +243,8 @@ class _PostgresWriter(_Writer):
 
 
 class _SQLiteWriter(_Writer):
-    def __init__(self) -> None:
-        super().__init__()
-        self._days: dict[int, str] = {}
-
-    def ts(self, seconds: int) -> str:
-        # Django stores aware datetimes on SQLite as naive UTC text, "YYYY-MM-DD HH:MM:SS".
-        day, rem = divmod(seconds, DAY)
-        d = self._days.get(day)
-        if d is None:
-            d = self._days[day] = time.strftime("%Y-%m-%d", time.gmtime(day * DAY))
-        return f"{d} {rem // 3600:02d}:{rem // 60 % 60:02d}:{rem % 60:02d}"
+    # Django stores aware datetimes on SQLite as naive UTC text, "YYYY-MM-DD HH:MM:SS".
+    suffix = ""
 
     def session(self) -> None:
         # Outside the load's transaction: SQLite refuses these pragmas inside one.

@@ -129,26 +129,17 @@ def daily_created_closed(*, days: int = 30, now: datetime.datetime | None = None
     first = today - datetime.timedelta(days=days - 1)
     start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
     result = {first + datetime.timedelta(days=i): Day(date=first + datetime.timedelta(days=i)) for i in range(days)}
-    created = (
-        Ticket.objects.filter(created_at__gte=start)
-        .order_by()
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(n=Count("id"))
-    )
-    for row in created:
-        if row["day"] in result:
-            result[row["day"]].created = row["n"]
-    closed = (
-        Ticket.objects.filter(closed_at__gte=start)
-        .order_by()
-        .annotate(day=TruncDate("closed_at"))
-        .values("day")
-        .annotate(n=Count("id"))
-    )
-    for row in closed:
-        if row["day"] in result:
-            result[row["day"]].closed = row["n"]
+    for column, attr in (("created_at", "created"), ("closed_at", "closed")):
+        rows = (
+            Ticket.objects.filter(**{f"{column}__gte": start})
+            .order_by()
+            .annotate(day=TruncDate(column))
+            .values("day")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            if row["day"] in result:
+                setattr(result[row["day"]], attr, row["n"])
     return list(result.values())
 
 
