@@ -1,28 +1,31 @@
 """``search`` on tickets: PostgreSQL full-text search, or a plain ``icontains`` fallback.
 
-Words are matched (all of them, each as a prefix) against the subject and message, and
-against the reply texts a caller may read (contacts never match internal notes); the
-whole string is also matched against the client's name and (when it looks like an email
-address or domain) the requester's email, and a number against the ticket id. On PostgreSQL the text matches use the GIN indexes of
-migration ``0003_api_search``, whose expressions equal the ones built here.
+Words are matched (all of them, each as a prefix) against the ticket's text a caller may
+read: its subject, message and replies, and for agents its internal notes (contacts never
+match a note); the whole string is also matched against the client's name and (when it
+looks like an email address or domain) the requester's email, and a number against the
+ticket id.
+
+On PostgreSQL the words are looked up in the ticket's search document (migration
+``0006_search_documents``: one ``tsvector`` per ticket, public text weighted ``A`` and
+notes ``B``, kept by triggers, one GIN index), so the search is a semi-join the planner
+can run either way round: along the list's sort index for a common word, from the GIN
+index for a rare one. Elsewhere every word must appear in the subject or message, or in
+one reply.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
-from .conf import helpdesk_settings
 from .models import Client, Reply, ReplyType, Ticket
 from .permissions import is_agent
-
-# Imported where used: django.contrib.postgres needs psycopg (on Django 6.1 at import),
-# which a site on SQLite need not have.
-if TYPE_CHECKING:  # pragma: no cover
-    from django.contrib.postgres.search import SearchQuery, SearchVector
 
 #: Words beyond this many are ignored: a search is a few words, not a document.
 MAX_WORDS = 10
@@ -30,41 +33,36 @@ MAX_WORDS = 10
 MAX_MATCHED_IDS = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_ID = 2**63 - 1
+_BROAD = "helpdesk_broad_search"
+
+#: The tickets whose search document matches a ``to_tsquery`` text (see migration 0006).
+DOCUMENT_MATCH = (
+    "SELECT ticket_id FROM helpdesk_ticket_search "
+    "WHERE document @@ to_tsquery(helpdesk_search_config(), %s)"
+)
 
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text)[:MAX_WORDS]
 
 
-def ticket_vector() -> SearchVector:
-    from django.contrib.postgres.search import SearchVector
-
-    # Must stay equal to the index expression of migration 0003_api_search.
-    return SearchVector("subject", "message", config=helpdesk_settings.SEARCH_CONFIG)
-
-
-def reply_vector() -> SearchVector:
-    from django.contrib.postgres.search import SearchVector
-
-    return SearchVector("text", config=helpdesk_settings.SEARCH_CONFIG)
-
-
-def _tsquery(tokens: list[str]) -> SearchQuery:
-    from django.contrib.postgres.search import SearchQuery
-
-    # Tokens are \w+ only, so they are safe inside a raw tsquery; ":*" makes each a prefix.
-    raw = " & ".join(f"{token}:*" for token in tokens)
-    return SearchQuery(raw, search_type="raw", config=helpdesk_settings.SEARCH_CONFIG)
+def tsquery(tokens: list[str], *, public_only: bool) -> str:
+    """``a:* & b:*``: every word, each as a prefix; ``a:*A`` in public text only."""
+    # Tokens are \w+ only, so they are safe inside a raw tsquery.
+    weight = "A" if public_only else ""
+    return " & ".join(f"{token}:*{weight}" for token in tokens)
 
 
 def search_tickets(queryset: QuerySet[Ticket], text: str, *, user: Any) -> QuerySet[Ticket]:
     """``queryset`` narrowed to the tickets matching ``text`` (see the module docstring).
 
-    The matching ids are first read with one ``UNION`` of index-friendly parts (the GIN
-    indexes, the client and requester foreign keys, the primary key), up to
-    ``MAX_MATCHED_IDS``: the list then looks those rows up by primary key. A search that
-    matches more (a very common word) filters by ``pk IN (<that union>)`` instead, so the
-    page and its count still read the matching rows through the indexes.
+    The matching ids are read first, up to ``MAX_MATCHED_IDS``: the client, requester and
+    id parts with one ``UNION`` over their indexes, the words (on PostgreSQL) straight
+    from the documents' GIN index. The list then looks those rows up by primary key. A
+    search that matches more (a common word) filters by ``pk IN (<the match>)`` instead,
+    which the planner runs along the list's sort index, and is marked broad
+    (:func:`is_broad`): its total is the planner's estimate, since counting tens of
+    thousands of matches would cost far more than the page.
     """
     text = text.strip()
     if not text:
@@ -74,44 +72,103 @@ def search_tickets(queryset: QuerySet[Ticket], text: str, *, user: Any) -> Query
     User = get_user_model()
 
     clients = Client.objects.filter(name__icontains=text).values("pk")
-    requesters = User._default_manager.filter(email__icontains=text).values("pk") if _looks_like_email(text) else None
-    ticket_id = int(text) if text.isdigit() and int(text) <= _MAX_ID else None
-    text_match = replies = None
-    if tokens:
+    parts = [Ticket.objects.filter(client_id__in=clients).values("pk")]
+    if _looks_like_email(text):
+        requesters = User._default_manager.filter(email__icontains=text).values("pk")
+        parts.append(Ticket.objects.filter(requester_id__in=requesters).values("pk"))
+    if text.isdigit() and int(text) <= _MAX_ID:
+        parts.append(Ticket.objects.filter(pk=int(text)).values("pk"))
+
+    documents = None
+    if tokens and postgres:
+        documents = RawSQL(DOCUMENT_MATCH, [tsquery(tokens, public_only=not is_agent(user))])
+    elif tokens:
         replies = Reply.objects.all()
         if not is_agent(user):
             replies = replies.filter(type=ReplyType.REPLY)
-        if postgres:
-            query = _tsquery(tokens)
-            text_match = Q(search_vector=query)
-            replies = replies.alias(search_vector=reply_vector()).filter(search_vector=query)
-        else:
-            text_match = Q()
-            for token in tokens:
-                text_match &= Q(subject__icontains=token) | Q(message__icontains=token)
-                replies = replies.filter(text__icontains=token)
-        replies = replies.values("ticket_id")
+        text_match = Q()
+        for token in tokens:
+            text_match &= Q(subject__icontains=token) | Q(message__icontains=token)
+            replies = replies.filter(text__icontains=token)
+        parts += [Ticket.objects.filter(text_match).values("pk"), replies.values("ticket_id")]
 
-    parts = [Ticket.objects.filter(client_id__in=clients).values("pk")]
-    if requesters is not None:
-        parts.append(Ticket.objects.filter(requester_id__in=requesters).values("pk"))
-    if ticket_id is not None:
-        parts.append(Ticket.objects.filter(pk=ticket_id).values("pk"))
-    if text_match is not None:
-        tickets = Ticket.objects.alias(search_vector=ticket_vector()) if postgres else Ticket.objects.all()
-        parts += [tickets.filter(text_match).values("pk"), replies]
+    matching = _union(parts)
+    matched = set(matching.values_list("pk", flat=True)[: MAX_MATCHED_IDS + 1])
+    others = bool(matched)
+    if documents is not None and len(matched) <= MAX_MATCHED_IDS:
+        if _common(queryset.db, documents):
+            matched = None  # thousands: not worth reading them
+        else:
+            matched |= set(_document_ids(queryset.db, documents, MAX_MATCHED_IDS + 1 - len(matched)))
+    if matched is not None and len(matched) <= MAX_MATCHED_IDS:
+        return queryset.filter(pk__in=sorted(matched))
+    if documents is not None:
+        if not others:
+            # Only words matched: a plain semi-join, which the planner runs along the sort
+            # index (dense matches) or from the GIN index (sparse ones), as it sees fit.
+            matching = documents
+        else:
+            matching = _union([*parts, Ticket.objects.filter(pk__in=documents).values("pk")])
+    # Too many ids to pass as a list: filter by the same union as a subquery. Unlike one
+    # OR of the parts, each part keeps its index (the GIN index, the foreign keys).
+    broad = queryset.filter(pk__in=matching)
+    setattr(broad.query, _BROAD, True)
+    return broad
+
+
+def is_broad(queryset: Any) -> bool:
+    """Whether ``queryset`` holds a search that matched more than ``MAX_MATCHED_IDS`` tickets.
+
+    Paginators show such a list's total as an estimate instead of counting it. The mark
+    lives on the query, so it survives further filtering, ordering and slicing.
+    """
+    return bool(getattr(getattr(queryset, "query", None), _BROAD, False))
+
+
+def _common(using: str, documents: RawSQL) -> bool:
+    """Whether the planner expects the words in more than 1% of tickets (and 5 × ``MAX_MATCHED_IDS``).
+
+    Its estimate for frequent words (from the documents' statistics) is close; for any
+    other word prefix it falls back to 0.5%, so below 1% the ids are read (a few at most
+    for a truly rare word). Reading the ids of a frequent word would build a bitmap of
+    every matching ticket from the GIN index (30 ms for 5% of 1M tickets, 100 ms for two
+    such prefixes) where the page alone needs a few hundred of them.
+    """
+    from django.db import connections
+
+    # One EXPLAIN, two estimates: the Append's first child is the match, the second the
+    # whole table.
+    sql = f"EXPLAIN (FORMAT JSON) {documents.sql} UNION ALL SELECT ticket_id FROM helpdesk_ticket_search"
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, documents.params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    top = plan[0]["Plan"]
+    if top.get("Node Type") != "Append" or len(top.get("Plans", ())) != 2:
+        return False  # another plan shape (a parallel one): read the ids, a bounded cost
+    match, table = (child["Plan Rows"] for child in top["Plans"])
+    return match > 5 * MAX_MATCHED_IDS and match > 0.01 * table
+
+
+def _document_ids(using: str, documents: RawSQL, limit: int) -> list[int]:
+    from django.db import connections
+
+    # MATERIALIZED: planned without the LIMIT, so a rare word is read from the GIN index
+    # (with the LIMIT, PostgreSQL hopes to find enough rows early in a sequential scan
+    # that parses every document: 0.5 s at 1M tickets); rows are still pulled lazily,
+    # so the scan stops at ``limit``.
+    sql, params = documents.sql, documents.params
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"WITH m AS MATERIALIZED ({sql}) SELECT ticket_id FROM m LIMIT %s", [*params, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _union(parts: list[QuerySet[Any]]) -> QuerySet[Any]:
     first, *rest = (part.order_by() for part in parts)
     # order_by() on the union too: Django 6.1 otherwise orders the sliced union by the
     # model's default ordering, columns the union does not select (an error on SQLite).
-    matching = first.union(*rest).order_by()
-    matched = list(matching.values_list("pk", flat=True)[: MAX_MATCHED_IDS + 1])
-    if len(matched) <= MAX_MATCHED_IDS:
-        return queryset.filter(pk__in=matched)
-    # Too many ids to pass as a list: filter by the same union as a subquery. Unlike one
-    # OR of the parts, each part keeps its index (the GIN indexes, the foreign keys), so
-    # both the page and the pagination's bounded count read only the matching rows; an OR
-    # of a text match and an IN makes PostgreSQL parse every ticket's text instead.
-    return queryset.filter(pk__in=matching)
+    return first.union(*rest).order_by() if rest else first
 
 
 def _looks_like_email(text: str) -> bool:
@@ -124,3 +181,30 @@ def _is_postgres(queryset: QuerySet[Any]) -> bool:
     from django.db import connections
 
     return connections[queryset.db].vendor == "postgresql"
+
+
+def install_search_config(connection: Any) -> str:
+    """Make ``HELPDESK["SEARCH_CONFIG"]`` the configuration of the search documents (PostgreSQL).
+
+    Returns its name; ``ValueError`` for a name PostgreSQL does not know. The documents
+    keep the old configuration until rebuilt: see ``manage.py helpdesk_search_rebuild``,
+    which calls this first.
+    """
+    from django.db import DatabaseError, transaction
+
+    from .conf import helpdesk_settings
+
+    config = helpdesk_settings.SEARCH_CONFIG
+    if not isinstance(config, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", config):
+        raise ValueError(f"HELPDESK SEARCH_CONFIG is not a text search configuration name: {config!r}")
+    with connection.cursor() as cursor:
+        try:
+            with transaction.atomic(using=connection.alias):
+                cursor.execute("SELECT %s::regconfig", [config])
+        except DatabaseError as error:
+            raise ValueError(f"HELPDESK SEARCH_CONFIG {config!r}: {error}".strip()) from error
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION helpdesk_search_config() RETURNS regconfig "
+            f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT '{config}'::regconfig $$"
+        )
+    return config

@@ -5,42 +5,22 @@ Django's admin counts the filtered list on every page view; on a million tickets
 first asks the planner for its row estimate (one ``EXPLAIN``, no scan): far above
 ``ADMIN_COUNT_LIMIT`` it takes the estimate as is; otherwise it counts at most
 ``ADMIN_COUNT_LIMIT + 1`` rows (the count stops there) and only past the limit falls back
-to the estimate. An estimate is flagged, and the list shows it as "about N".
+to the estimate. A broad search (``helpdesk.search.is_broad``: thousands of matches) takes
+the estimate too. An estimate is flagged, and the list shows it as "about N".
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db import connections
 from django.utils.functional import cached_property
 
 from ..conf import helpdesk_settings
+from ..counting import ESTIMATE_MARGIN, estimate_rows
+from ..search import is_broad
 
-#: Past this multiple of the count limit, the planner's estimate is trusted without counting.
-ESTIMATE_MARGIN = 10
-
-
-def estimate_rows(queryset: Any) -> int | None:
-    """The planner's row estimate for ``queryset`` on PostgreSQL; None elsewhere."""
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return None
-    if queryset.query.is_empty():
-        return 0
-    try:
-        sql, params = queryset.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:  # e.g. ``pk__in=[]``: nothing can match
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+__all__ = ["ESTIMATE_MARGIN", "EstimatedCountPaginator", "estimate_rows"]
 
 
 class EstimatedCountPaginator(Paginator):
@@ -61,7 +41,7 @@ class EstimatedCountPaginator(Paginator):
         if not limit:
             return object_list.count()
         estimate = estimate_rows(object_list)
-        if estimate is not None and estimate > limit * ESTIMATE_MARGIN:
+        if estimate is not None and (estimate > limit * ESTIMATE_MARGIN or is_broad(object_list)):
             # Clearly huge: counting would only confirm it, at the cost of reading it all.
             self.count_is_estimate = True
             return estimate

@@ -4,12 +4,13 @@ The page is fetched first; the total is counted only when the page does not alre
 it (a short page at a known offset is the end of the list). Counting a million rows takes
 PostgreSQL far longer than the page itself, so the count stops at
 ``HELPDESK["COUNT_EXACT_UP_TO"]`` rows: past that, ``total`` is the query planner's
-estimate (never less than the rows known to exist) and ``meta.total_exact`` is false.
+estimate (never less than the rows known to exist) and ``meta.total_exact`` is false. A
+search matching more than ``helpdesk.search.MAX_MATCHED_IDS`` tickets is never counted:
+its total is the estimate from the start.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -21,6 +22,8 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from ..conf import helpdesk_settings
+from ..counting import estimate_rows
+from ..search import is_broad
 from .exceptions import ValidationFailed
 from .renderers import unwrapped
 
@@ -78,14 +81,17 @@ class HelpdeskPagination(BasePagination):
         cap = helpdesk_settings.COUNT_EXACT_UP_TO
         if cap is None or not hasattr(queryset, "query") or connections[queryset.db].vendor != "postgresql":
             return queryset.count(), True
-        bounded = queryset.order_by().values("pk")[: cap + 1].count()
-        if bounded <= cap:
-            return bounded, True
-        try:
-            plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
-            return max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1), False
-        except (ValueError, KeyError, IndexError, TypeError):  # pragma: no cover - planner output changed
+        broad = is_broad(queryset)
+        if not broad:
+            bounded = queryset.order_by().values("pk")[: cap + 1].count()
+            if bounded <= cap:
+                return bounded, True
+        estimate = estimate_rows(queryset)
+        if estimate is None:  # pragma: no cover - PostgreSQL always has a planner
             return queryset.count(), True
+        # A broad search (thousands of matches) is never counted: checking each match
+        # against the other filters would cost far more than the page.
+        return (estimate if broad else max(estimate, cap + 1)), False
 
     def get_meta(self) -> dict[str, Any]:
         meta: dict[str, Any] = {

@@ -170,7 +170,9 @@ def test_list_query_count_does_not_grow_with_rows(su_client, superuser):
     assert len(response.context["cl"].result_list) == 50
     assert fifty == five
     filtered, _ = _list_queries(su_client, {"assignee": "mine", "tags__id__exact": tags[0].pk, "q": "t1"})
-    assert filtered <= five + 2
+    # A search adds a constant few: the client/requester/id matches, and on PostgreSQL
+    # the planner's estimate for the words and their ids (helpdesk.search).
+    assert filtered <= five + 4
 
 
 def test_list_never_counts_the_whole_table(su_client, superuser, settings):

@@ -1,4 +1,4 @@
-"""The search's GIN indexes: present and used on PostgreSQL, absent (and harmless) elsewhere."""
+"""The search's index: on PostgreSQL only, absent (and harmless) elsewhere."""
 
 import io
 
@@ -6,9 +6,6 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from helpdesk.search import search_tickets
-from helpdesk.models import Ticket
-from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -20,20 +17,13 @@ def test_no_model_migration_drift():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text search indexes are PostgreSQL only")
-def test_search_uses_the_gin_indexes(agent):
-    from django.test.utils import CaptureQueriesContext
-
-    factories.TicketFactory(subject="Printer on fire")
-    with CaptureQueriesContext(connection) as captured:
-        qs = search_tickets(Ticket.objects.all(), "printer fire", user=agent)
-    union_sql = captured.captured_queries[0]["sql"]  # the ids of the matches, read first
+def test_0003s_per_table_indexes_are_gone():
+    # Replaced by the one document index of 0006 (tests/test_search_documents.py).
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + union_sql)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "hd_ticket_search" in plan
-    assert "hd_reply_search" in plan
-    assert [t.subject for t in qs] == ["Printer on fire"]
+        names = set(connection.introspection.get_constraints(cursor, "helpdesk_ticket"))
+        names |= set(connection.introspection.get_constraints(cursor, "helpdesk_reply"))
+        assert "hd_ticket_search" not in names and "hd_reply_search" not in names
+        assert "hd_ticket_search_document" in connection.introspection.get_constraints(cursor, "helpdesk_ticket_search")
 
 
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="checks the non-PostgreSQL path")
@@ -41,3 +31,12 @@ def test_other_databases_have_no_search_index():
     with connection.cursor() as cursor:
         names = {i for i in connection.introspection.get_constraints(cursor, "helpdesk_ticket")}
     assert "hd_ticket_search" not in names
+    assert "helpdesk_ticket_search" not in connection.introspection.table_names()
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="checks the non-PostgreSQL path")
+def test_rebuild_command_says_other_databases_need_no_documents():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="PostgreSQL only"):
+        call_command("helpdesk_search_rebuild", stdout=io.StringIO())
