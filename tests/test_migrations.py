@@ -84,3 +84,38 @@ def test_migrate_forward_backward_and_forward_on_a_fresh_database(fresh_database
     assert manage(fresh_database_url, "shell", "-c", count).split()[-2:] == [statuses, permissions]
     plan = manage(fresh_database_url, "showmigrations", "helpdesk", "--plan")
     assert "[ ]" not in plan
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="search documents are PostgreSQL only")
+def test_0006_builds_search_documents_for_existing_tickets(fresh_database_url):
+    # An install with tickets and replies from before 0006 finds them right after migrating.
+    manage(fresh_database_url, "migrate", "helpdesk", "0005", "--noinput", "-v0")
+    make = (
+        "from helpdesk.models import *\n"
+        "d = Department.objects.create(name='D'); c = Client.objects.create(name='Initech')\n"
+        "t = Ticket.objects.create(subject='Stapler missing', department=d, client=c, status_id=1)\n"
+        "Reply.objects.create(ticket=t, text='Found it in the basement')\n"
+        "Reply.objects.create(ticket=t, text='hushword', type='note')\n"
+        "print(t.pk)"
+    )
+    pk = manage(fresh_database_url, "shell", "-c", make).split()[-1]
+    manage(fresh_database_url, "migrate", "--noinput", "-v0")
+    find = (
+        "from helpdesk.models import Ticket; from helpdesk.search import search_tickets\n"
+        "from django.contrib.auth.models import AnonymousUser\n"
+        "from django.contrib.auth import get_user_model\n"
+        "a = get_user_model().objects.create(username='a', is_staff=True)\n"
+        "for text, user in (('stapler basement', a), ('hushword', a), ('hushword', AnonymousUser())):\n"
+        "    print(text, [t.pk for t in search_tickets(Ticket.objects.all(), text, user=user)])"
+    )
+    out = manage(fresh_database_url, "shell", "-c", find)
+    assert f"stapler basement [{pk}]" in out
+    assert f"hushword [{pk}]" in out  # an agent (staff) reads notes
+    assert "hushword []" in out  # anyone else does not
+    indexes = manage(fresh_database_url, "shell", "-c", (
+        "from django.db import connection\n"
+        "c = connection.cursor(); c.execute(\"SELECT indexname FROM pg_indexes WHERE indexname LIKE 'hd_%%'\")\n"
+        "print(sorted(r[0] for r in c.fetchall()))"))
+    assert "hd_ticket_search_document" in indexes and "hd_client_name_trgm" in indexes
+    assert "'hd_ticket_search'" not in indexes and "hd_reply_search" not in indexes
