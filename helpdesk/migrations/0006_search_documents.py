@@ -7,8 +7,9 @@ search of any number of words with one index lookup, where 0003's two indexes (t
 text, reply text) had to collect and join the ticket ids of every matching reply: 5.6 s
 for one word at 1M tickets and 10M replies, and more than 30 s for two.
 
-Statement-level triggers with transition tables keep the documents true for every write,
-the ORM's, the sync's ``COPY``-fed ``INSERT … ON CONFLICT`` and raw SQL alike:
+Triggers keep the documents true for every write, the ORM's, the sync's ``COPY``-fed
+``INSERT … ON CONFLICT`` and raw SQL alike (statement-level with transition tables where
+one statement writes many rows, row-level where it usually writes one):
 
 - a new ticket gets its document; a changed subject or message rebuilds it;
 - a new reply or note is appended to its ticket's document (one small update), a changed
@@ -85,7 +86,8 @@ BEGIN
         FROM helpdesk_reply x WHERE x.ticket_id = t.id
     ) r ON true
     WHERE t.id = ANY(ids)
-    ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document;
+    ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document
+        WHERE helpdesk_ticket_search.document IS DISTINCT FROM EXCLUDED.document;
 END $$;
 
 CREATE OR REPLACE FUNCTION helpdesk_search_ticket_inserted() RETURNS trigger
@@ -97,13 +99,15 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE OR REPLACE FUNCTION helpdesk_search_ticket_updated() RETURNS trigger
+-- Row-level, behind a WHEN that PostgreSQL checks without calling the function: most
+-- ticket updates (counters, status, dates) leave subject and message alone and cost
+-- nothing here. A bulk writer (the sync) may set helpdesk.search_deferred to 'on' for
+-- its UPDATE and then call helpdesk_search_rebuild() once for the tickets it changed:
+-- one rebuild of 5000 documents instead of 5000 (0.4 s instead of 2.5 s).
+CREATE OR REPLACE FUNCTION helpdesk_search_ticket_text_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM helpdesk_search_rebuild(ARRAY(
-        SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE n.subject IS DISTINCT FROM o.subject OR n.message IS DISTINCT FROM o.message
-    ));
+    PERFORM helpdesk_search_rebuild(ARRAY[NEW.id]);
     RETURN NULL;
 END $$;
 
@@ -121,35 +125,35 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Row-level: one small UPDATE per new reply (a statement-level trigger's transition
+-- table and grouping cost more than that for the usual single reply).
 CREATE OR REPLACE FUNCTION helpdesk_search_reply_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE helpdesk_ticket_search s SET document = helpdesk_search_append(s.document, a.addition)
-    FROM (
-        SELECT n.ticket_id, helpdesk_search_vector(
-                   string_agg(n.text, E'\\n' ORDER BY n.created_at, n.id) FILTER (WHERE n.type = 'reply'),
-                   string_agg(n.text, E'\\n' ORDER BY n.created_at, n.id) FILTER (WHERE n.type <> 'reply')
-               ) AS addition
-        FROM new_rows n GROUP BY n.ticket_id
-    ) a
-    WHERE s.ticket_id = a.ticket_id;
-    -- A ticket written while the triggers were off (a bulk load) has no document yet.
-    PERFORM helpdesk_search_rebuild(ARRAY(
-        SELECT DISTINCT n.ticket_id FROM new_rows n
-        WHERE NOT EXISTS (SELECT 1 FROM helpdesk_ticket_search s WHERE s.ticket_id = n.ticket_id)
-    ));
+    UPDATE helpdesk_ticket_search SET document = helpdesk_search_append(
+        document,
+        CASE WHEN NEW.type = 'reply' THEN helpdesk_search_vector(NEW.text, NULL)
+             ELSE helpdesk_search_vector(NULL, NEW.text) END
+    ) WHERE ticket_id = NEW.ticket_id;
+    IF NOT FOUND THEN
+        -- A ticket written while the triggers were off (a bulk load) has no document yet.
+        PERFORM helpdesk_search_rebuild(ARRAY[NEW.ticket_id]);
+    END IF;
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION helpdesk_search_reply_updated() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    changed bigint[];
 BEGIN
-    PERFORM helpdesk_search_rebuild(ARRAY(
-        SELECT o.ticket_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE n.text IS DISTINCT FROM o.text OR n.type IS DISTINCT FROM o.type OR n.ticket_id <> o.ticket_id
-        UNION
-        SELECT n.ticket_id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.ticket_id <> o.ticket_id
-    ));
+    EXECUTE 'SELECT ARRAY(
+             SELECT o.ticket_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+             WHERE n.text IS DISTINCT FROM o.text OR n.type IS DISTINCT FROM o.type OR n.ticket_id <> o.ticket_id
+             UNION
+             SELECT n.ticket_id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.ticket_id <> o.ticket_id)'
+        INTO changed;
+    PERFORM helpdesk_search_rebuild(changed);
     RETURN NULL;
 END $$;
 
@@ -164,15 +168,18 @@ END $$;
 TRIGGERS = """
 CREATE TRIGGER helpdesk_search_ticket_insert AFTER INSERT ON helpdesk_ticket
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION helpdesk_search_ticket_inserted();
-CREATE TRIGGER helpdesk_search_ticket_update AFTER UPDATE ON helpdesk_ticket
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION helpdesk_search_ticket_updated();
+CREATE TRIGGER helpdesk_search_ticket_update AFTER UPDATE OF subject, message ON helpdesk_ticket
+    FOR EACH ROW WHEN (
+        (OLD.subject IS DISTINCT FROM NEW.subject OR OLD.message IS DISTINCT FROM NEW.message)
+        AND coalesce(current_setting('helpdesk.search_deferred', true), '') <> 'on'
+    )
+    EXECUTE FUNCTION helpdesk_search_ticket_text_changed();
 CREATE TRIGGER helpdesk_search_ticket_delete AFTER DELETE ON helpdesk_ticket
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION helpdesk_search_ticket_deleted();
 CREATE TRIGGER helpdesk_search_ticket_truncate AFTER TRUNCATE ON helpdesk_ticket
     FOR EACH STATEMENT EXECUTE FUNCTION helpdesk_search_ticket_truncated();
 CREATE TRIGGER helpdesk_search_reply_insert AFTER INSERT ON helpdesk_reply
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION helpdesk_search_reply_inserted();
+    FOR EACH ROW EXECUTE FUNCTION helpdesk_search_reply_inserted();
 CREATE TRIGGER helpdesk_search_reply_update AFTER UPDATE ON helpdesk_reply
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION helpdesk_search_reply_updated();
@@ -189,7 +196,7 @@ DROP TRIGGER IF EXISTS helpdesk_search_reply_insert ON helpdesk_reply;
 DROP TRIGGER IF EXISTS helpdesk_search_reply_update ON helpdesk_reply;
 DROP TRIGGER IF EXISTS helpdesk_search_reply_delete ON helpdesk_reply;
 DROP TABLE IF EXISTS helpdesk_ticket_search;
-DROP FUNCTION IF EXISTS helpdesk_search_ticket_inserted(), helpdesk_search_ticket_updated(),
+DROP FUNCTION IF EXISTS helpdesk_search_ticket_inserted(), helpdesk_search_ticket_text_changed(),
     helpdesk_search_ticket_deleted(), helpdesk_search_ticket_truncated(), helpdesk_search_reply_inserted(),
     helpdesk_search_reply_updated(), helpdesk_search_reply_deleted(), helpdesk_search_rebuild(bigint[]),
     helpdesk_search_append(tsvector, tsvector), helpdesk_search_vector(text, text), helpdesk_search_config();

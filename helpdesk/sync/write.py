@@ -188,7 +188,19 @@ def _pg_write_tickets(updates: list[Ticket], creates: list[Ticket]) -> dict[tupl
         ))
         if updates:
             assignments = ", ".join(f"{qn(column_of[f])} = s.{qn(column_of[f])}" for f in _UPDATE_FIELDS)
+            # The search documents (migration 0006) of the tickets whose text changes are
+            # rebuilt in one statement after the UPDATE, not one by one by its trigger.
+            cursor.execute(
+                "SELECT set_config('helpdesk.search_deferred', 'on', true), ARRAY("
+                f"SELECT t.id FROM {table} AS t JOIN hd_sync_ticket AS s ON s.id = t.id "
+                "WHERE t.subject IS DISTINCT FROM s.subject OR t.message IS DISTINCT FROM s.message)"
+            )
+            changed_text = cursor.fetchone()[1]
             cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM hd_sync_ticket AS s WHERE t.id = s.id")
+            cursor.execute(
+                "SELECT set_config('helpdesk.search_deferred', '', true), helpdesk_search_rebuild(%s::bigint[])",
+                [changed_text],
+            )
         if creates:
             cols = [qn(column_of[f.name]) for f in _TICKET_FIELDS]
             on_conflict = ", ".join(f"{qn(column_of[f])} = EXCLUDED.{qn(column_of[f])}" for f in _NEW_CONFLICT_UPDATE_FIELDS)

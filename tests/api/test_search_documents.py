@@ -129,10 +129,14 @@ def test_synced_tickets_are_found_and_their_updates_too(agent, department):
     assert not result.errors, result.errors
     ticket = Ticket.objects.get(external_source="crm", external_id="A-1")
     assert found("synced crm", agent) == [ticket.pk]
+    services.reply_post(ticket=ticket, author=agent, text="kept reply", silent=True)
     result = ticket_bulk_upsert(items=[{**item, "title": "Renamed subject"}], by=agent)
     assert not result.errors, result.errors
     assert found("synced", agent) == []
-    assert found("renamed", agent) == [ticket.pk]
+    assert found("renamed kept", agent) == [ticket.pk]  # rebuilt with its replies
+    # The sync's deferral ends with it: a later edit in the same transaction is indexed.
+    services.ticket_update(ticket=Ticket.objects.get(pk=ticket.pk), subject="Edited later", silent=True)
+    assert found("edited", agent) == [ticket.pk]
 
 
 def test_text_past_the_tsvector_limit_is_stored_and_the_rest_stays_searchable(agent):
