@@ -236,6 +236,9 @@ class _PostgresWriter(_Writer):
         with connection.cursor() as cur:
             cur.execute("SET maintenance_work_mem = '256MB'")
             if self.documents:
+                # The rebuild groups every reply by ticket: a sort that spills to disk
+                # with the default 4 MB.
+                cur.execute("SET work_mem = '256MB'")
                 t = time.perf_counter()
                 cur.execute("SELECT helpdesk_search_rebuild(NULL)")
                 log(f"  search documents: {time.perf_counter() - t:.1f}s")

@@ -126,7 +126,7 @@ def is_broad(queryset: Any) -> bool:
 
 
 def _common(using: str, documents: RawSQL) -> bool:
-    """Whether the planner expects the words in more than 1% of tickets (and 5 × ``MAX_MATCHED_IDS``).
+    """Whether the planner expects the words in more than 1% of tickets and ``MAX_MATCHED_IDS``.
 
     Its estimate for frequent words (from the documents' statistics) is close; for any
     other word prefix it falls back to 0.5%, so below 1% the ids are read (a few at most
@@ -148,7 +148,7 @@ def _common(using: str, documents: RawSQL) -> bool:
     if top.get("Node Type") != "Append" or len(top.get("Plans", ())) != 2:
         return False  # another plan shape (a parallel one): read the ids, a bounded cost
     match, table = (child["Plan Rows"] for child in top["Plans"])
-    return match > 5 * MAX_MATCHED_IDS and match > 0.01 * table
+    return match > MAX_MATCHED_IDS and match > 0.01 * table
 
 
 def _document_ids(using: str, documents: RawSQL, limit: int) -> list[int]:
