@@ -21,7 +21,8 @@ import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from .models import Client, Reply, ReplyType, Ticket
@@ -101,6 +102,12 @@ def search_tickets(queryset: QuerySet[Ticket], text: str, *, user: Any) -> Query
         else:
             matched |= set(_document_ids(queryset.db, documents, MAX_MATCHED_IDS + 1 - len(matched)))
     if matched is not None and len(matched) <= MAX_MATCHED_IDS:
+        if postgres and matched:
+            # One array parameter: Django builds a 2000-item IN list param by param, which
+            # cost more Python time (twice: page and count) than the whole SQL.
+            qn = connections[queryset.db].ops.quote_name
+            column = f"{qn(Ticket._meta.db_table)}.{qn(Ticket._meta.pk.column)}"
+            return queryset.filter(RawSQL(f"{column} = ANY(%s::bigint[])", [sorted(matched)], BooleanField()))
         return queryset.filter(pk__in=sorted(matched))
     if documents is not None:
         if not others:
@@ -134,8 +141,6 @@ def _common(using: str, documents: RawSQL) -> bool:
     every matching ticket from the GIN index (30 ms for 5% of 1M tickets, 100 ms for two
     such prefixes) where the page alone needs a few hundred of them.
     """
-    from django.db import connections
-
     # One EXPLAIN, two estimates: the Append's first child is the match, the second the
     # whole table.
     sql = f"EXPLAIN (FORMAT JSON) {documents.sql} UNION ALL SELECT ticket_id FROM helpdesk_ticket_search"
@@ -152,8 +157,6 @@ def _common(using: str, documents: RawSQL) -> bool:
 
 
 def _document_ids(using: str, documents: RawSQL, limit: int) -> list[int]:
-    from django.db import connections
-
     # MATERIALIZED: planned without the LIMIT, so a rare word is read from the GIN index
     # (with the LIMIT, PostgreSQL hopes to find enough rows early in a sequential scan
     # that parses every document: 0.5 s at 1M tickets); rows are still pulled lazily,
@@ -178,8 +181,6 @@ def _looks_like_email(text: str) -> bool:
 
 
 def _is_postgres(queryset: QuerySet[Any]) -> bool:
-    from django.db import connections
-
     return connections[queryset.db].vendor == "postgresql"
 
 
