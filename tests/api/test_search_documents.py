@@ -220,3 +220,13 @@ def test_rebuild_command_refuses_an_unknown_config(settings):
     with connection.cursor() as cursor:
         cursor.execute("SELECT helpdesk_search_config()::text")
         assert cursor.fetchone()[0] == "simple"
+
+
+def test_a_search_works_as_a_subquery_of_another_query(agent):
+    # The matched ids ride in one array parameter (pk__hd_any); inside a subquery Django
+    # re-aliases the ticket table, and the lookup must follow it.
+    ticket = factories.TicketFactory(subject="Subquery printer")
+    factories.TicketFactory(subject="Other")
+    reply = services.reply_post(ticket=ticket, author=agent, text="hello", silent=True)
+    matched = search_tickets(Ticket.objects.all(), "subquery", user=agent)
+    assert list(Reply.objects.filter(ticket__in=matched.values("pk"))) == [reply]
