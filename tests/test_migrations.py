@@ -119,3 +119,28 @@ def test_0006_builds_search_documents_for_existing_tickets(fresh_database_url):
         "print(sorted(r[0] for r in c.fetchall()))"))
     assert "hd_ticket_search_document" in indexes and "hd_client_name_trgm" in indexes
     assert "'hd_ticket_search'" not in indexes and "hd_reply_search" not in indexes
+
+
+def test_0008_skips_the_trigram_index_where_pg_trgm_cannot_be_created(caplog):
+    # A database user that may not create extensions: the migration must still apply.
+    import contextlib
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import DatabaseError
+
+    migration = importlib.import_module("helpdesk.migrations.0008_client_name_trigrams")
+    executed = []
+
+    def execute(sql, params=()):
+        if sql.startswith("CREATE EXTENSION"):
+            raise DatabaseError('permission denied to create extension "pg_trgm"')
+        executed.append(sql)
+
+    editor = SimpleNamespace(connection=SimpleNamespace(vendor="postgresql", alias="default"), execute=execute)
+    with caplog.at_level("WARNING", logger="helpdesk"):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(migration.transaction, "atomic", lambda using=None: contextlib.nullcontext())
+            migration.create_index(None, editor)
+    assert executed == []  # no index without the extension
+    assert "no pg_trgm" in caplog.text and "permission denied" in caplog.text
