@@ -5,7 +5,7 @@ from django.core import mail
 
 from helpdesk import services
 from helpdesk.models import ReplyType, TicketStatus
-from helpdesk.notify import EmailNotifier, NullNotifier
+from helpdesk.notify import NullNotifier
 
 from . import factories
 
