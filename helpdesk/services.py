@@ -14,8 +14,11 @@ import decimal
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Max, Value
 from django.db.models.functions import Coalesce, Greatest, Least, Lower
 from django.utils import timezone
@@ -28,6 +31,8 @@ from .models import (
     ActiveState,
     Channel,
     Client,
+    ClientDomain,
+    Contact,
     Department,
     Priority,
     Project,
@@ -157,6 +162,86 @@ def _check_assignees(users: Iterable[Any]) -> list[Any]:
     if not_agents:
         raise ValidationError({"assignees": [_("Only active staff can be assigned: %(u)s.") % {"u": ", ".join(not_agents)}]})
     return users
+
+
+def _client_for_domain(domain: str, *, create: bool) -> Client | None:
+    """The client owning an email domain; with ``create``, a new one named after it
+    (never for a free-mail domain), race-safe: a concurrent claim of the domain wins."""
+    domain = domain.lower()
+    found = ClientDomain.objects.filter(domain=domain).select_related("client").first()
+    if found is not None:
+        return found.client
+    free = {d.lower() for d in helpdesk_settings.UPSERT_FREE_EMAIL_DOMAINS}
+    if not create or not domain or domain in free:
+        return None
+    try:
+        with transaction.atomic():
+            client = Client.objects.create(name=domain[:200])
+            ClientDomain.objects.create(domain=domain, client=client)
+            return client
+    except IntegrityError:
+        return ClientDomain.objects.select_related("client").get(domain=domain).client
+
+
+@transaction.atomic
+def requester_for_email(
+    *, email: Any, name: str = "", client: Client | None = None, create_client: bool | None = None
+) -> tuple[Any, Client | None]:
+    """The person behind an email address, as the sync, the dialects and mail ingest find
+    them: ``(user, client)``.
+
+    The user is the oldest one with that address (case-insensitive), else a new user
+    (username = the address, no usable password). The client is, in order: the user's
+    contact client, ``client`` if given, the client owning the address's domain, or (with
+    ``create_client``, by default ``UPSERT_CREATE_CLIENTS``) a new client for a domain
+    that is not a free-mail one; else ``None``. A non-staff user found a client becomes
+    its contact. Raises ``ValidationError`` ({"email": ...}) for an invalid address.
+    """
+    if not isinstance(email, str):
+        raise ValidationError({"email": [_("Enter a valid email address.")]})
+    email = email.strip()
+    user_model = get_user_model()
+    username_field = user_model.USERNAME_FIELD
+    email_field = user_model.get_email_field_name()
+    try:
+        validate_email(email)
+        if len(email) > (user_model._meta.get_field(email_field).max_length or 254):
+            raise ValidationError("too long")
+    except ValidationError:
+        raise ValidationError({"email": [_("Enter a valid email address.")]}) from None
+    max_username = user_model._meta.get_field(username_field).max_length or 150
+    lowered = email.lower()
+
+    def find() -> Any:
+        by_email = user_model.objects.annotate(_email=Lower(email_field)).filter(_email=lowered).order_by("pk").first()
+        return by_email or user_model.objects.filter(**{username_field: email[:max_username]}).first()
+
+    user = find()
+    if user is None:
+        first, _sep, last = (name or "").strip().partition(" ")
+        fields = {f.name for f in user_model._meta.get_fields()}
+        new = user_model(**{username_field: email[:max_username], email_field: email})
+        if "first_name" in fields:
+            new.first_name, new.last_name = first[:150], last.strip()[:150]
+        new.password = make_password(None)
+        try:
+            with transaction.atomic():
+                new.save()
+            user = new
+        except IntegrityError:  # created meanwhile by a concurrent request
+            user = find()
+            if user is None:
+                raise
+    contact = Contact.objects.filter(user_id=user.pk).select_related("client").first()
+    if contact is not None:
+        return user, contact.client
+    if client is None:
+        if create_client is None:
+            create_client = helpdesk_settings.UPSERT_CREATE_CLIENTS
+        client = _client_for_domain(lowered.rpartition("@")[2], create=create_client)
+    if client is not None and not user.is_staff:
+        Contact.objects.get_or_create(user=user, defaults={"client": client})
+    return user, client
 
 
 @transaction.atomic
