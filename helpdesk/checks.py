@@ -81,6 +81,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             "HELPDESK UPSERT_STATUS_ALIASES must map other systems' status names to our status titles (strings).",
             id="helpdesk.E009",
         ))
+    if not isinstance(value["UPSERT_CREATE_STATUSES"], bool):
+        errors.append(Error("HELPDESK UPSERT_CREATE_STATUSES must be True or False.", id="helpdesk.E009"))
+    words = value["UPSERT_CLOSED_STATUS_WORDS"]
+    if isinstance(words, str) or not isinstance(words, (list, tuple, set, frozenset)) or not all(
+            isinstance(w, str) and w.strip() for w in words):
+        errors.append(Error("HELPDESK UPSERT_CLOSED_STATUS_WORDS must be a list of words.", id="helpdesk.E009"))
+    if not _whole(value["METADATA_MAX_BYTES"]) or value["METADATA_MAX_BYTES"] <= 0:
+        errors.append(Error("HELPDESK METADATA_MAX_BYTES must be a positive whole number.", id="helpdesk.E004"))
     cap = value["COUNT_EXACT_UP_TO"]
     if cap is not None and (not _whole(cap) or cap <= 0):
         errors.append(Error("HELPDESK COUNT_EXACT_UP_TO must be a positive whole number or None.", id="helpdesk.E004"))

@@ -46,6 +46,16 @@ DEFAULTS: dict[str, Any] = {
         "new": "Open", "pending": "On Hold", "hold": "On Hold", "on-hold": "On Hold",
         "waiting": "On Hold", "solved": "Closed", "resolved": "Closed", "done": "Closed",
     },
+    # Bulk upsert: a status title that matches no status and no alias creates a status
+    # (open, or closed when one of its words is in UPSERT_CLOSED_STATUS_WORDS) when True;
+    # with False it is an error for that item.
+    "UPSERT_CREATE_STATUSES": True,
+    "UPSERT_CLOSED_STATUS_WORDS": [
+        "closed", "resolved", "solved", "done", "complete", "completed", "finished",
+        "cancelled", "canceled", "rejected", "archived", "won't fix", "wontfix",
+    ],
+    # Largest ticket ``metadata`` (a JSON object) the API accepts, in bytes of JSON.
+    "METADATA_MAX_BYTES": 16 * 1024,
     # Largest body accepted by every other endpoint, in bytes.
     "MAX_BODY_BYTES": 1024 * 1024,
     # DRF throttle rates per scope; None disables a scope.

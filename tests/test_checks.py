@@ -49,6 +49,10 @@ CASES = [
     ({"STATUS_ON_CONTACT_REPLY": 0}, ["helpdesk.E007"]),
     ({"API_VERSION": ""}, ["helpdesk.E008"]),
     ({"SEARCH_CONFIG": None}, ["helpdesk.E008"]),
+    ({"UPSERT_CREATE_STATUSES": "yes"}, ["helpdesk.E009"]),
+    ({"UPSERT_CLOSED_STATUS_WORDS": "closed"}, ["helpdesk.E009"]),
+    ({"UPSERT_CLOSED_STATUS_WORDS": ["closed", ""]}, ["helpdesk.E009"]),
+    ({"METADATA_MAX_BYTES": 0}, ["helpdesk.E004"]),
 ]
 
 

@@ -18,6 +18,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.db import connections
 from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import QueryArrayWidget
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
@@ -52,10 +53,51 @@ class PaginationForm(forms.Form):
         return data
 
 
+#: Query parameters every list takes, whatever its filters.
+PAGINATION_PARAMS = frozenset(PaginationForm.base_fields) | {"format"}
+
+
+def filterset_params(filterset_class: Any) -> set[str]:
+    """The query parameter names a ``FilterSet`` reads (list filters also as ``name[]``)."""
+    if filterset_class is None:
+        return set()
+    names = set(filterset_class.base_filters)
+    for name, filter_ in filterset_class.base_filters.items():
+        widget = getattr(filter_.field_class, "widget", None)
+        if isinstance(widget, type) and issubclass(widget, QueryArrayWidget):
+            names.add(f"{name}[]")
+    return names
+
+
+def reject_unknown_params(query_params: Any, known: set[str] | frozenset[str]) -> None:
+    """A 422 naming every query parameter not in ``known`` (and the known ones): a
+    misspelt filter must not silently return the unfiltered list."""
+    unknown = sorted(k for k in query_params if k not in known)
+    if unknown:
+        message = _("Unknown query parameter(s): %(u)s. Known: %(k)s.") % {
+            "u": ", ".join(k[:60] for k in unknown[:10]), "k": ", ".join(sorted(known))}
+        raise ValidationFailed({k[:60]: [_("Unknown query parameter.")] for k in unknown[:10]}, message=message)
+
+
+def view_params(view: Any) -> set[str]:
+    """The query parameters a list view reads besides paging: ``view.list_query_params()``
+    if it has one, else its ``filterset_class``'s."""
+    if view is None:
+        return set()
+    if hasattr(view, "list_query_params"):
+        return set(view.list_query_params())
+    return filterset_params(getattr(view, "filterset_class", None))
+
+
 class HelpdeskPagination(BasePagination):
-    """The envelope's pagination (see API.md): ``{"data": [...], "meta": {...}}``."""
+    """The envelope's pagination (see API.md): ``{"data": [...], "meta": {...}}``.
+
+    Every list is paginated, so this is also where a list refuses query parameters it does
+    not know (422), whatever view it belongs to.
+    """
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
+        reject_unknown_params(request.query_params, PAGINATION_PARAMS | view_params(view))
         form = PaginationForm(request.query_params)
         if not form.is_valid():
             raise ValidationFailed(form.errors)

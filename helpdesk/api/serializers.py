@@ -9,10 +9,13 @@ Input goes through DRF serializers that reject unknown keys instead of dropping 
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
 from ..models import Client, Department, Priority, Project, Reply, ReplyType, StatusChange, Ticket, TicketStatus
 
@@ -33,6 +37,10 @@ TICKET_FIELD_NAMES = {
     "project": "ticket_projectid",
     "status": "status",
     "tags": "tags",
+    "requester": "requester",
+    "assignees": "assignee_ids",
+    "time_spent": "time_spent",
+    "metadata": "metadata",
 }
 REPLY_FIELD_NAMES = {"text": "ticketreply_text", "type": "ticketreply_type"}
 
@@ -326,6 +334,133 @@ class ModelIdField(serializers.Field):
         return super().validate_empty_values(data)
 
 
+#: Form fields that are lists and may come PHP style (``name[]=a&name[]=b``).
+LIST_KEYS = ("tags", "assignee_ids", "employees")
+
+
+class RequesterRef(str):
+    """An email address given as ``requester``: the view finds or creates the person."""
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "format": "email"}]})
+class RequesterField(serializers.Field):
+    """A user id, or an email address (found, or created as the client's contact)."""
+
+    default_error_messages = {
+        "invalid": _("Give a user id or an email address."),
+        "does_not_exist": _("Unknown user: {pk}."),
+        "email": _("Enter a valid email address."),
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, (int, str)):
+            self.fail("invalid")
+        text = str(data).strip()
+        if "@" in text:
+            try:
+                validate_email(text)
+            except DjangoValidationError:
+                self.fail("email")
+            if len(text) > 254:
+                self.fail("email")
+            return RequesterRef(text)
+        if not (text.isdecimal() and text.isascii()):
+            self.fail("invalid")
+        pk = int(text)
+        user = get_user_model().objects.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
+        if user is None:
+            self.fail("does_not_exist", pk=pk)
+        return user
+
+    def to_representation(self, value: Any) -> Any:
+        return getattr(value, "pk", value)
+
+
+@extend_schema_field({"type": "array", "items": {"type": "integer"}})
+class UserIdListField(serializers.Field):
+    """User ids (a JSON array or the form field repeated); ``[]`` or one blank clears."""
+
+    default_error_messages = {
+        "invalid": _("Enter a list of user ids."),
+        "does_not_exist": _("Unknown user(s): {pks}."),
+        "too_many": _("At most {n} users."),
+    }
+
+    def get_value(self, dictionary: Any) -> Any:
+        if isinstance(dictionary, QueryDict):
+            return dictionary.getlist(self.field_name) if self.field_name in dictionary else serializers.empty
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, (str, int)) and not isinstance(data, bool):
+            data = [data]
+        if not isinstance(data, list):
+            self.fail("invalid")
+        ids = []
+        for value in data:
+            if isinstance(value, str) and not value.strip():
+                continue
+            text = str(value).strip()
+            if isinstance(value, bool) or not isinstance(value, (int, str)) or not (text.isdecimal() and text.isascii()):
+                self.fail("invalid")
+            if not 0 < int(text) <= MAX_ID:
+                self.fail("does_not_exist", pks=text)
+            ids.append(int(text))
+        ids = list(dict.fromkeys(ids))
+        if len(ids) > 100:
+            self.fail("too_many", n=100)
+        users = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids)}
+        missing = [str(pk) for pk in ids if pk not in users]
+        if missing:
+            self.fail("does_not_exist", pks=", ".join(missing))
+        return [users[pk] for pk in ids]
+
+    def to_representation(self, value: Any) -> Any:
+        return [u.pk for u in value]
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class MetadataField(serializers.Field):
+    """A JSON object (or, in a form, its JSON text) of at most ``METADATA_MAX_BYTES``."""
+
+    default_error_messages = {
+        "invalid": _("Enter a JSON object."),
+        "too_large": _("At most {n} bytes of JSON."),
+        "nul": _("Null characters are not allowed."),
+    }
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data) if data.strip() else {}
+            except (ValueError, RecursionError):
+                self.fail("invalid")
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        try:
+            text = json.dumps(data, ensure_ascii=False)
+            text.encode("utf-8")
+        except (ValueError, TypeError, RecursionError, UnicodeEncodeError):
+            self.fail("invalid")
+        if "\\u0000" in json.dumps(data):
+            self.fail("nul")
+        limit = helpdesk_settings.METADATA_MAX_BYTES
+        if len(text.encode("utf-8")) > limit:
+            self.fail("too_large", n=limit)
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise serializers.ValidationError(_("Null characters are not allowed."))
+    return value
+
+
 class StrictSerializer(serializers.Serializer):
     """Rejects keys it does not know (``"Unknown field."``) instead of dropping them.
 
@@ -342,10 +477,12 @@ class StrictSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Send an object (JSON) or form fields, not %(t)s.") % {"t": type(data).__name__}]}
             )
-        if isinstance(data, QueryDict) and "tags[]" in data:
+        if isinstance(data, QueryDict) and any(f"{name}[]" in data for name in LIST_KEYS):
             data = data.copy()
-            data.setlist("tags", data.getlist("tags[]"))
-            del data["tags[]"]
+            for name in LIST_KEYS:
+                if f"{name}[]" in data:
+                    data.setlist(name, data.getlist(f"{name}[]"))
+                    del data[f"{name}[]"]
         errors: dict[str, Any] = {}
         try:
             validated = super().to_internal_value(data)
@@ -372,6 +509,31 @@ class StrictSerializer(serializers.Serializer):
         return extra
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class StatusField(serializers.Field):
+    """A status id, or its title (case-insensitive)."""
+
+    def to_internal_value(self, data: Any) -> TicketStatus:
+        if isinstance(data, bool) or isinstance(data, (dict, list)) or data is None:
+            raise serializers.ValidationError(_("Enter a status id."))
+        text = str(data).strip()
+        if "\x00" in text:
+            raise serializers.ValidationError(_("Null characters are not allowed."))
+        qs = TicketStatus.objects.all()
+        status = None
+        if text.isdigit():
+            if int(text) <= MAX_ID:
+                status = qs.filter(pk=int(text)).first()
+        elif text:
+            status = qs.filter(title__iexact=text).first()
+        if status is None:
+            raise serializers.ValidationError(_("Unknown status: %(s)s.") % {"s": text[:64]})
+        return status
+
+    def to_representation(self, value: Any) -> Any:
+        return value.pk
+
+
 class TicketWriteSerializer(StrictSerializer):
     """Create (POST /tickets) and, partial, edit (PATCH /tickets/{id}) a ticket.
 
@@ -392,6 +554,37 @@ class TicketWriteSerializer(StrictSerializer):
         child=serializers.CharField(max_length=50, allow_blank=True), required=False, max_length=500,
         help_text=_("Tag names (array, or the form field repeated); unknown tags are created."),
     )
+    requester = RequesterField(
+        required=False, allow_null=True,
+        help_text=_("A user id, or an email address: that user, or a new one made a contact of the ticket's client "
+                    "(agents)."),
+    )
+    assignee_ids = UserIdListField(required=False, help_text=_("Active staff user ids (agents); [] clears."))
+    status = StatusField(required=False, help_text=_("The first status, an id or title (agents; create only)."))
+    metadata = MetadataField(required=False, help_text=_("A JSON object, kept as sent (size-limited)."))
+    type = serializers.CharField(max_length=Ticket._meta.get_field("type").max_length, allow_blank=True, required=False)
+    severity = serializers.CharField(
+        max_length=Ticket._meta.get_field("severity").max_length, allow_blank=True, required=False,
+        help_text=_("Free text (agents)."),
+    )
+    product = serializers.CharField(max_length=Ticket._meta.get_field("product").max_length, allow_blank=True, required=False)
+    time_spent = serializers.DecimalField(
+        max_digits=14, decimal_places=6, min_value=0, max_value=99999999, required=False,
+        help_text=_("Minutes, decimal (agents)."),
+    )
+
+    #: What a contact may set on their own ticket's create besides the ``ticket_*`` fields.
+    CONTACT_FIELDS = frozenset({"type", "product", "metadata"})
+    AGENT_FIELDS = frozenset({"tags", "requester", "assignee_ids", "status", "severity", "time_spent"})
+
+    def validate_type(self, value: str) -> str:
+        return _no_nul(value)
+
+    def validate_severity(self, value: str) -> str:
+        return _no_nul(value)
+
+    def validate_product(self, value: str) -> str:
+        return _no_nul(value)
 
     def clean_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
         # PostgreSQL cannot store NUL characters in text or JSON; say so instead of failing.
@@ -418,6 +611,11 @@ class TicketCreateSerializer(TicketWriteSerializer):
             attrs["ticket_clientid"] = self.contact_client
             if attrs.get("tags"):
                 raise serializers.ValidationError({"tags": [_("Only agents can tag tickets.")]})
+            refused = {
+                key: [_("Only agents can set this.")] for key in self.AGENT_FIELDS - {"tags"} if key in attrs
+            }
+            if refused:
+                raise serializers.ValidationError(refused)
         return attrs
 
 
@@ -433,32 +631,8 @@ class TicketUpdateSerializer(TicketWriteSerializer):
         fields = super().get_fields()
         fields.pop("ticket_clientid")
         fields.pop("tags")
+        fields.pop("status")
         return fields
-
-
-@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
-class StatusField(serializers.Field):
-    """A status id, or its title (case-insensitive)."""
-
-    def to_internal_value(self, data: Any) -> TicketStatus:
-        if isinstance(data, bool) or isinstance(data, (dict, list)) or data is None:
-            raise serializers.ValidationError(_("Enter a status id."))
-        text = str(data).strip()
-        if "\x00" in text:
-            raise serializers.ValidationError(_("Null characters are not allowed."))
-        qs = TicketStatus.objects.all()
-        status = None
-        if text.isdigit():
-            if int(text) <= MAX_ID:
-                status = qs.filter(pk=int(text)).first()
-        elif text:
-            status = qs.filter(title__iexact=text).first()
-        if status is None:
-            raise serializers.ValidationError(_("Unknown status: %(s)s.") % {"s": text[:64]})
-        return status
-
-    def to_representation(self, value: Any) -> Any:
-        return value.pk
 
 
 class TicketStatusWriteSerializer(StrictSerializer):

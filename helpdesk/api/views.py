@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -28,9 +28,11 @@ from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
 from .exceptions import ValidationFailed, from_django
 from .filters import TicketFilterSet
+from .pagination import filterset_params
 from .permissions import IsAgent
 from .serializers import (
     REPLY_FIELD_NAMES,
+    RequesterRef,
     TICKET_FIELD_NAMES,
     EmptySerializer,
     HistorySerializer,
@@ -89,15 +91,18 @@ class SelectForm(forms.Form):
     create=extend_schema(
         summary="Create a ticket",
         description="JSON or form-encoded. Enabled custom fields are sent by their key next to the `ticket_*` "
-        "fields (required ones are enforced); any other key is a 422. A contact may leave out "
-        "`ticket_clientid` (their own client) and may not set `tags`.",
+        "fields (required ones are enforced); any other key is a 422. Agents may also set `requester`, "
+        "`assignee_ids`, `status`, `metadata`, `type`, `severity`, `product`, `time_spent`. A contact may leave "
+        "out `ticket_clientid` (their own client), is the requester, may set `type`, `product` and `metadata`, "
+        "and nothing else of those.",
         request=TicketCreateSerializer,
         responses={201: TicketSerializer},
     ),
     retrieve=extend_schema(summary="Get a ticket", parameters=[SELECT_PARAM], responses=TicketSerializer),
     partial_update=extend_schema(
         summary="Edit a ticket (agents)",
-        description="Any subset of the department, project, subject, message, priority and custom fields. "
+        description="Any subset of the department, project, subject, message, priority, custom fields, "
+        "`requester`, `assignee_ids`, `metadata`, `type`, `severity`, `product` and `time_spent`. "
         "A blank custom field removes it, unless it is required (422).",
         request=TicketUpdateSerializer,
         responses=TicketSerializer,
@@ -135,6 +140,12 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         if self.action == "bulk_upsert":
             permissions.append(IsAgent())
         return permissions
+
+    def list_query_params(self) -> set[str]:
+        """The query parameters of this list (the pagination refuses any other)."""
+        if self.action == "list":
+            return filterset_params(self.filterset_class) | {"select"}
+        return set()
 
     def get_queryset(self) -> Any:
         """The tickets the caller may see (``selectors.ticket_list``)."""
@@ -200,6 +211,14 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         fresh = self.ticket_queryset(select).get(pk=ticket.pk)
         return Response(ticket_data(fresh, fields=select), status=status)
 
+    def requester(self, data: dict[str, Any], client: Any) -> Any:
+        """The ``requester`` of the body as a user: an email finds the person or creates
+        them as a contact of ``client`` (``services.requester_for_email``)."""
+        requester = data.get("requester")
+        if isinstance(requester, RequesterRef):
+            requester, _client = services.requester_for_email(email=str(requester), client=client, create_client=False)
+        return requester
+
     def validated(self, serializer_class: Any, **kwargs: Any) -> dict[str, Any]:
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
         serializer.is_valid(raise_exception=True)
@@ -223,21 +242,29 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         if not is_agent(user):
             contact_client = user.helpdesk_contact.client
         data = self.validated(TicketCreateSerializer, contact_client=contact_client)
+        optional = {
+            key: data[key] for key in ("status", "metadata", "type", "severity", "product", "time_spent") if key in data
+        }
         try:
-            ticket = services.ticket_create(
-                subject=data["ticket_subject"],
-                message=data["ticket_message"],
-                department=data["ticket_categoryid"],
-                client=data["ticket_clientid"],
-                project=data.get("ticket_projectid"),
-                priority=data["ticket_priority"],
-                creator=user,
-                requester=user if contact_client is not None else None,
-                channel=self.channel(),
-                tags=data.get("tags") or (),
-                custom_fields=data.get("custom_fields") or {},
-                silent=True,
-            )
+            # One transaction: a requester created for the email is undone if the ticket is refused.
+            with transaction.atomic():
+                requester = user if contact_client is not None else self.requester(data, data["ticket_clientid"])
+                ticket = services.ticket_create(
+                    subject=data["ticket_subject"],
+                    message=data["ticket_message"],
+                    department=data["ticket_categoryid"],
+                    client=data["ticket_clientid"],
+                    project=data.get("ticket_projectid"),
+                    priority=data["ticket_priority"],
+                    creator=user,
+                    requester=requester,
+                    channel=self.channel(),
+                    tags=data.get("tags") or (),
+                    assignees=data.get("assignee_ids") or (),
+                    custom_fields=data.get("custom_fields") or {},
+                    silent=True,
+                    **optional,
+                )
         except DjangoValidationError as exc:
             raise from_django(exc, TICKET_FIELD_NAMES) from None
         response = self.ticket_response(ticket, status=http.HTTP_201_CREATED)
@@ -260,13 +287,21 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             "ticket_priority": "priority",
         }
         changes = {names[key]: value for key, value in data.items() if key in names}
+        for key in ("metadata", "type", "severity", "product", "time_spent"):
+            if key in data:
+                changes[key] = data[key]
         if data.get("custom_fields"):
             changes["custom_fields"] = data["custom_fields"]
-        if changes:
-            try:
-                services.ticket_update(ticket=ticket, by=request.user, silent=True, **changes)
-            except DjangoValidationError as exc:
-                raise from_django(exc, TICKET_FIELD_NAMES) from None
+        try:
+            with transaction.atomic():
+                if "requester" in data:
+                    changes["requester"] = self.requester(data, ticket.client)
+                if changes:
+                    services.ticket_update(ticket=ticket, by=request.user, silent=True, **changes)
+                if "assignee_ids" in data:
+                    services.ticket_set_assignees(ticket=ticket, assignees=data["assignee_ids"], by=request.user)
+        except DjangoValidationError as exc:
+            raise from_django(exc, TICKET_FIELD_NAMES) from None
         return self.ticket_response(ticket)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
