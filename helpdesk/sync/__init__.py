@@ -51,7 +51,16 @@ from .resolve import (
     resolve_reference_data,
 )
 from .result import ItemError, UpsertResult
-from .write import create_clients, create_users, write_assignees, write_history, write_tags, write_tickets
+from .write import (
+    create_clients,
+    create_statuses,
+    create_users,
+    touch_changed,
+    write_assignees,
+    write_history,
+    write_tags,
+    write_tickets,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +129,9 @@ def _reset(item: Item) -> None:
     fresh = Item(index=item.index)
     for name in ("existing", "department", "status", "client", "client_plan", "requester", "assignee", "history_rows"):
         setattr(item, name, getattr(fresh, name))
+    # A sourceId-only match adopted the matched ticket's source; look again from scratch.
+    item.source = item.sent_source
+    item.key = (item.source, item.source_id) if item.source_id is not None else None
     item.errors = {k: list(v) for k, v in item.parse_errors.items()}
 
 
@@ -141,12 +153,13 @@ def _upsert(items: list[Item], *, by: Any) -> UpsertResult:
     resolve_clients_and_users(objects)
     valid = [i for i in items if not i.errors]
 
+    create_statuses(valid)
     create_clients(valid)
     create_users(valid)
     tags = {t.name.lower(): t for t in tags_get_or_create(sorted({t for i in valid for t in i.tags or ()}, key=str.lower))}
     created_ids = write_tickets(valid, statuses=statuses, by=by, now=now)
-    write_tags(valid, tags)
-    write_assignees(valid)
+    changed = write_tags(valid, tags) | write_assignees(valid)
+    touch_changed(valid, changed - created_ids, now=now)
     write_history(valid, created_ids)
 
     result = UpsertResult()

@@ -81,6 +81,9 @@ class Item:
         self.errors.setdefault(field, []).append(str(message))
 
     key: tuple[str, str] | None = None  # (source, sourceId), set by _parse
+    #: Whether the item named its source: without one, sourceId alone may match a ticket.
+    source_given: bool = True
+    sent_source: str = ""
     by_id: bool = False  # it named a ticket by _id: an update
     is_object: bool = True
 
@@ -217,6 +220,8 @@ def parse_item(index: int, raw: Any) -> Item:
     source = _text(item, raw, "source", max_length=_SOURCE_MAX)
     # No source is the empty source, never NULL: NULLs never collide under the unique key.
     item.source = source.strip() if source is not MISSING else ""
+    item.sent_source = item.source
+    item.source_given = bool(item.source)
     if item.source_id is not None:
         item.key = (item.source, item.source_id)
     if item.ticket_id is None and item.source_id is None and "_id" not in item.errors and "sourceId" not in item.errors:
@@ -329,7 +334,7 @@ def parse_item(index: int, raw: Any) -> Item:
 
 
 def _status_ref(item: Item, field: str, value: Any) -> Any:
-    """A status reference: an int id or a lower-cased title; MISSING when unusable."""
+    """A status reference: an int id or a title; MISSING when unusable."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         item.error(field, _("Give a status title or id."))
         return MISSING
@@ -338,4 +343,7 @@ def _status_ref(item: Item, field: str, value: Any) -> Any:
     value = value.strip()
     if value.isdecimal() and value.isascii():
         return int(value)
-    return value.lower()
+    if not _storable(value):
+        item.error(field, _("Null characters and unpaired surrogates are not allowed."))
+        return MISSING
+    return value  # a title as sent: matched case-insensitively, kept as sent when created

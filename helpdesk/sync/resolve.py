@@ -3,6 +3,7 @@ departments, clients and people. Adds errors to items; writes nothing."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -35,12 +36,18 @@ def lock_existing(items: list[Item]) -> dict[Any, Ticket]:
     keys = {i.key for i in items if i.key is not None}
     if not ids and not keys:
         return {}
-    found: dict[Any, Ticket] = {}
-    query = Ticket.objects.filter(Q(pk__in=ids) | key_filter(keys)).order_by("pk").select_for_update()
+    # Items without a source may match any ticket with their sourceId (match_tickets).
+    bare = {i.source_id for i in items if i.ticket_id is None and i.source_id is not None and not i.source_given}
+    found: dict[Any, Any] = {}
+    query = Ticket.objects.filter(
+        Q(pk__in=ids) | key_filter(keys) | (Q(external_id__in=bare) if bare else Q(pk__in=[]))
+    ).order_by("pk").select_for_update()
     for ticket in query:
         found[ticket.pk] = ticket
         if ticket.external_id is not None:
             found[(ticket.external_source, ticket.external_id)] = ticket
+            # (None, sourceId): every ticket with that sourceId, whatever its source.
+            found.setdefault((None, ticket.external_id), []).append(ticket)
     return found
 
 
@@ -60,6 +67,17 @@ def match_tickets(items: list[Item], existing: dict[Any, Ticket]) -> None:
                     item.error("sourceId", _("Ticket %(id)d already has this source and sourceId.") % {"id": other.pk})
         else:
             item.existing = existing.get(item.key)
+            if item.existing is None and not item.source_given and item.source_id is not None:
+                # Planhat's rule: sourceId alone decides, when it names one ticket.
+                candidates = existing.get((None, item.source_id), [])
+                if len(candidates) == 1:
+                    item.existing = candidates[0]
+                    item.source = item.existing.external_source
+                    item.key = (item.source, item.source_id)
+                elif candidates:
+                    item.error("sourceId", _(
+                        "%(n)d tickets have this sourceId (sources: %(s)s); give source to say which one."
+                    ) % {"n": len(candidates), "s": ", ".join(sorted(shown(t.external_source) for t in candidates))})
 
 
 def check_duplicates(items: list[Item]) -> None:
@@ -84,6 +102,9 @@ def resolve_reference_data(items: list[Item]) -> dict[int, TicketStatus]:
     for alias, title in helpdesk_settings.UPSERT_STATUS_ALIASES.items():
         if title.lower() in by_title:
             by_title.setdefault(alias.lower(), by_title[title.lower()])
+    create = helpdesk_settings.UPSERT_CREATE_STATUSES
+    next_order = max((s.order for s in statuses), default=0) + 1
+    title_max = TicketStatus._meta.get_field("title").max_length
 
     department_ids = {i.department_id for i in items if i.department_id is not MISSING}
     departments = {d.pk: d for d in Department.objects.filter(Q(pk__in=department_ids) | Q(is_default=True))}
@@ -91,7 +112,14 @@ def resolve_reference_data(items: list[Item]) -> dict[int, TicketStatus]:
     default_status = by_id.get(helpdesk_settings.DEFAULT_STATUS_ID)
 
     def status(ref: Any) -> TicketStatus | None:
-        return by_id.get(ref) if isinstance(ref, int) else by_title.get(ref)
+        if isinstance(ref, int):
+            return by_id.get(ref)
+        found = by_title.get(ref.lower())
+        if found is None and create and ref and len(ref) <= title_max:
+            # A free-form status (Planhat's are): a new row, saved only if an item using
+            # it is (write.create_statuses); items share the one unsaved instance.
+            found = by_title[ref.lower()] = TicketStatus(title=ref, order=next_order, is_closed=is_closed_title(ref))
+        return found
 
     for item in items:
         new = item.existing is None and not item.by_id
@@ -101,18 +129,22 @@ def resolve_reference_data(items: list[Item]) -> dict[int, TicketStatus]:
             item.status = status(item.status_ref)
             if item.status is None:
                 item.error("status", _("Unknown status %(s)r. Use one of: %(all)s.") % {
-                    "s": shown(item.status_ref), "all": ", ".join(s.title for s in statuses)})
+                    "s": shown(item.status_ref), "all": ", ".join(s.title for s in statuses)}
+                    if not create or isinstance(item.status_ref, int) else
+                    _("A status title has at most %(n)d characters.") % {"n": title_max})
         if item.history is not None:
             rows = []
             for ref, at in item.history:
                 found = status(ref)
                 if found is None:
-                    item.error("history", _("Unknown status %(s)r.") % {"s": shown(ref)})
+                    item.error("history", _("Unknown status %(s)r.") % {"s": shown(ref)}
+                               if not create or isinstance(ref, int) else
+                               _("A status title has at most %(n)d characters.") % {"n": title_max})
                 else:
                     rows.append((found, at))
             rows.sort(key=lambda r: r[1])
             # A run of the same status is one stay in it: keep when it was entered.
-            item.history_rows = [r for n, r in enumerate(rows) if n == 0 or rows[n - 1][0].pk != r[0].pk]
+            item.history_rows = [r for n, r in enumerate(rows) if n == 0 or rows[n - 1][0] is not r[0]]
         if item.department_id is not MISSING:
             item.department = departments.get(item.department_id)
             if item.department is None:
@@ -126,6 +158,17 @@ def resolve_reference_data(items: list[Item]) -> dict[int, TicketStatus]:
         if new and item.status is None:
             item.status = item.history_rows[-1][0] if item.history_rows else default_status
     return by_id
+
+
+def is_closed_title(title: str) -> bool:
+    """Whether a new status counts as closed: one of ``UPSERT_CLOSED_STATUS_WORDS`` is
+    a word (or run of words) of its title ("Closed - won't fix", "Resolved")."""
+    lowered = title.lower()
+    return any(
+        re.search(rf"(?<![\w]){re.escape(word.strip().lower())}(?![\w])", lowered)
+        for word in helpdesk_settings.UPSERT_CLOSED_STATUS_WORDS
+        if word.strip()
+    )
 
 
 def resolve_clients_and_users(items: list[Item]) -> None:

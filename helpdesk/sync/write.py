@@ -30,6 +30,33 @@ _UPDATE_FIELDS = [
 #: the first creation date stands.
 _NEW_CONFLICT_UPDATE_FIELDS = [f for f in _UPDATE_FIELDS if f != "created_at"]
 _UPDATE_ATTNAMES = [Ticket._meta.get_field(f).attname for f in _UPDATE_FIELDS]
+_UPDATED_AT = _UPDATE_FIELDS.index("updated_at")
+
+
+def create_statuses(items: list[Item]) -> None:
+    """The free-form statuses valid items use (resolve.resolve_reference_data planned
+    them), race-safely: a status a concurrent request created first is used as it is."""
+    planned = {}
+    for item in items:
+        for status in [item.status, *(row[0] for row in item.history_rows)]:
+            if status is not None and status.pk is None:
+                planned[id(status)] = status
+    if not planned:
+        return
+    TicketStatus.objects.bulk_create(list(planned.values()), ignore_conflicts=True)
+    saved = {s.title: s for s in TicketStatus.objects.filter(title__in=[s.title for s in planned.values()])}
+    for status in planned.values():
+        row = saved[status.title]
+        status.pk, status.is_closed, status.order = row.pk, row.is_closed, row.order
+        status._state.adding = False
+
+
+def touch_changed(items: list[Item], ticket_ids: set[int], *, now: datetime.datetime) -> None:
+    """A matched ticket whose tags or assignees changed was updated now, unless the item
+    gave ``updatedAt`` (the sender's own date stands)."""
+    ids = [i.existing.pk for i in items if i.existing.pk in ticket_ids and i.updated_at is None]
+    if ids:
+        Ticket.objects.filter(pk__in=ids).update(updated_at=now)
 
 
 def create_clients(items: list[Item]) -> None:
@@ -286,9 +313,16 @@ def write_tickets(
         ticket = item.existing
         before = [getattr(ticket, a) for a in _UPDATE_ATTNAMES]
         _apply(item, ticket, statuses=statuses, now=now, by=by)
+        after = [getattr(ticket, a) for a in _UPDATE_ATTNAMES]
+        if item.updated_at is None and after[:_UPDATED_AT] + after[_UPDATED_AT + 1:] == (
+                before[:_UPDATED_AT] + before[_UPDATED_AT + 1:]):
+            # Nothing changed and no updatedAt: "last updated" stays, or every re-sync
+            # would make every ticket look changed to an updated_since reader.
+            ticket.updated_at = before[_UPDATED_AT]
+            after[_UPDATED_AT] = before[_UPDATED_AT]
         # A re-sent ticket that changes nothing (same fields, same updatedAt) is not
         # rewritten: a routine re-sync of unchanged tickets writes no ticket rows.
-        if [getattr(ticket, a) for a in _UPDATE_ATTNAMES] != before:
+        if after != before:
             changed.append(ticket)
     # Positional arguments are Django's fast path for building instances (no default lookups
     # per field): a new ticket's values, in field order, from the model's own defaults.
@@ -324,29 +358,31 @@ def write_tickets(
     return {i.existing.pk for i in creates}
 
 
-def _replace_m2m(through: Any, column: str, wanted: dict[int, set[int]]) -> None:
-    """Make each ticket's rows in ``through`` exactly ``wanted[ticket_id]``: three queries."""
+def _replace_m2m(through: Any, column: str, wanted: dict[int, set[int]]) -> set[int]:
+    """Make each ticket's rows in ``through`` exactly ``wanted[ticket_id]``: three queries.
+    Returns the ids of the tickets whose rows changed."""
     if not wanted:
-        return
+        return set()
     have: dict[int, dict[int, int]] = defaultdict(dict)
     for pk, ticket_id, other in through.objects.filter(ticket_id__in=wanted).values_list("pk", "ticket_id", column):
         have[ticket_id][other] = pk
     stale = [pk for t, rows in have.items() for other, pk in rows.items() if other not in wanted[t]]
     if stale:
         through.objects.filter(pk__in=stale).delete()
-    _insert_rows(through, ["ticket_id", column],
-                 sorted((t, o) for t, others in wanted.items() for o in others if o not in have[t]))
+    added = sorted((t, o) for t, others in wanted.items() for o in others if o not in have[t])
+    _insert_rows(through, ["ticket_id", column], added)
+    return {t for t, _o in added} | {t for t, rows in have.items() for other in rows if other not in wanted[t]}
 
 
-def write_tags(items: list[Item], tags: dict[str, Any]) -> None:
-    _replace_m2m(
+def write_tags(items: list[Item], tags: dict[str, Any]) -> set[int]:
+    return _replace_m2m(
         Ticket.tags.through, "tag_id",
         {i.existing.pk: {tags[t.lower()].pk for t in i.tags} for i in items if i.tags is not None},
     )
 
 
-def write_assignees(items: list[Item]) -> None:
-    _replace_m2m(
+def write_assignees(items: list[Item]) -> set[int]:
+    return _replace_m2m(
         Ticket.assignees.through, "user_id",
         {i.existing.pk: ({i.assignee.pk} if i.assignee else set()) for i in items if i.agent_email is not MISSING},
     )

@@ -116,7 +116,7 @@ def test_some_items_failing_is_206_with_each_one_reported(api):
         {"sourceId": "2", "email": "not an email"},
         "a string",
         None,
-        {"sourceId": "5", "email": "b@acme.com", "status": "Nonsense"},
+        {"sourceId": "5", "email": "b@acme.com", "status": 999},
     ]
 
     response = put(api, body)
