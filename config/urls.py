@@ -1,4 +1,5 @@
-"""URLs of the demo site: the admin at /admin/, the helpdesk API at /api/, its docs at /api/docs/."""
+"""URLs of the demo site: the admin at /admin/, the helpdesk API at /api/, its docs at /api/docs/,
+the Planhat dialect at /planhat/ and the Service Provider Pro dialect at /spp/api/."""
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
@@ -16,4 +17,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/", include("helpdesk.api.urls")),
+    # Dialects: other systems' ticket APIs, for clients written against them.
+    path("planhat/", include("helpdesk.dialects.planhat.urls")),
 ]
