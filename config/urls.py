@@ -19,4 +19,5 @@ urlpatterns = [
     path("api/", include("helpdesk.api.urls")),
     # Dialects: other systems' ticket APIs, for clients written against them.
     path("planhat/", include("helpdesk.dialects.planhat.urls")),
+    path("spp/api/", include("helpdesk.dialects.spp.urls")),
 ]
