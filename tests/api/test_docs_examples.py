@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from helpdesk.models import CustomField
 from tests import factories
@@ -21,6 +22,9 @@ def docs_data(db):
     ticket.replies_count = 1  # the factory writes the row only; the counter is the service's job
     ticket.save()
     CustomField.objects.create(key="order_number", label="Order number")
+    # The examples assign user 1, an agent.
+    if not get_user_model().objects.filter(pk=1).exists():
+        factories.AgentFactory(pk=1)
 
 
 def test_every_endpoint_has_an_example():
