@@ -14,6 +14,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from ...api.exceptions import ValidationFailed
+from ...conf import helpdesk_settings
 from ...api.filters import MAX_LIST, _split
 from ...api.pagination import filterset_params, reject_unknown_params
 from ...models import Ticket
@@ -62,9 +63,13 @@ class PlanhatTicketFilterSet(filters.FilterSet):
 
     def filter_status(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         # Planhat's statuses are free-form: an unknown one matches nothing (an empty list).
+        # A name the sync maps to one of ours (UPSERT_STATUS_ALIASES) finds what it wrote.
+        aliases = {k.lower(): v for k, v in helpdesk_settings.UPSERT_STATUS_ALIASES.items()}
         q = Q(pk__in=[])
         for ref in _values(value, name):
             q |= Q(status__title__iexact=ref)
+            if ref.lower() in aliases:
+                q |= Q(status__title__iexact=aliases[ref.lower()])
             if ref.isdecimal() and ref.isascii() and 0 < int(ref) <= MAX_ID:
                 q |= Q(status_id=int(ref))
         return queryset.filter(q)

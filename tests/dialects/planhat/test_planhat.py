@@ -95,6 +95,22 @@ class TestList:
         assert ids(agent_api.get(URL, {"status": "Escalated"})) == []
         assert ids(agent_api.get(URL, {"email": "MAX@edge.com"})) == ["9"]
         assert ids(agent_api.get(URL, {"search": "fire"})) == ["9"]
+        # "New" was stored as Open (UPSERT_STATUS_ALIASES): asking for New finds it.
+        assert ids(agent_api.get(URL, {"s": "New", "sort": "createDate"})) == ["5003X00002CDLbHQAX", "9"]
+
+    def test_a_page_costs_the_same_queries_for_1_or_50_tickets(self, agent_api, tickets):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as few:
+            agent_api.get(URL, {"l": 1})
+        t = tickets["9"]
+        for n in range(50):
+            ticket = factories.TicketFactory(department=t.department, client=t.client)
+            ticket.tags.add(factories.TagFactory())
+        with CaptureQueriesContext(connection) as many:
+            assert len(agent_api.get(URL).json()) == 53
+        assert len(many) == len(few)
 
     def test_limit_offset_and_the_default_500(self, agent_api, tickets):
         assert ids(agent_api.get(URL, {"l": 1, "sort": "createDate"})) == ["5003X00001xQsPZQA0"]
