@@ -203,6 +203,18 @@ class TestUpsertMount:
         assert r.status_code == 413 and not Ticket.objects.exists()
 
 
+    def test_the_upsert_throttle_and_body_limit_apply_here_too(self, agent_api, department, acme, settings):
+        settings.HELPDESK = {"THROTTLE_RATES": {"anon": None, "user": None, "upsert": "1/min"}, "UPSERT_MAX_BYTES": 2000}
+        assert put(agent_api, {"sourceId": "1", "email": "a@acme.com"}).status_code == 200
+        r = put(agent_api, {"sourceId": "2", "email": "a@acme.com"})
+        assert r.status_code == 429 and r["Retry-After"]
+        # GET is not the upsert: its own budget.
+        assert agent_api.get(URL).status_code == 200
+        settings.HELPDESK = {"UPSERT_MAX_BYTES": 2000}
+        r = put(agent_api, [{"sourceId": str(n), "email": "a@acme.com", "title": "x" * 100} for n in range(30)])
+        assert r.status_code == 413 and Ticket.objects.count() == 1
+
+
 class TestDelete:
     def test_returns_the_deleted_object(self, admin_api, tickets):
         t = tickets["5003X00001xQsPZQA0"]

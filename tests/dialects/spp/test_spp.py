@@ -183,6 +183,10 @@ class TestAuth:
         r = client.get(URL)
         assert r.status_code == 401 and r["WWW-Authenticate"].startswith("Bearer")
 
+    def test_a_user_of_no_role_is_403(self, db):
+        r = key_client(factories.UserFactory()).get(URL)
+        assert r.status_code == 403 and r.json()["message"]
+
     def test_unknown_paths_and_methods(self, agent_api, department):
         assert agent_api.get("/spp/api/orders").status_code == 404
         assert agent_api.delete(f"{URL}/1").status_code == 405
