@@ -46,6 +46,7 @@ from .resolve import (
     check_duplicates,
     key_filter,
     lock_existing,
+    lock_source_ids,
     match_tickets,
     resolve_clients_and_users,
     resolve_reference_data,
@@ -144,6 +145,7 @@ def _error(item: Item) -> ItemError:
 
 def _upsert(items: list[Item], *, by: Any) -> UpsertResult:
     now = timezone.now()
+    lock_source_ids(items)
     existing = lock_existing(items)
     match_tickets(items, existing)
     check_duplicates(items)

@@ -4,11 +4,13 @@ departments, clients and people. Adds errors to items; writes nothing."""
 from __future__ import annotations
 
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -28,6 +30,37 @@ def key_filter(keys: Iterable[tuple[str, str]]) -> Q:
     for source, ids in by_source.items():
         q |= Q(external_source=source, external_id__in=ids)
     return q
+
+
+#: Advisory lock namespace (the first key of PostgreSQL's two-key form) and bucket count.
+_LOCK_CLASS = 0x48445359  # "HDSY"
+_LOCK_BUCKETS = 64
+
+
+def lock_source_ids(items: list[Item]) -> None:
+    """PostgreSQL: serialise what the key alone cannot. An item without ``source`` may
+    match a ticket of any source with its ``sourceId``, so it must see every concurrent
+    creation of that ``sourceId``: it takes its bucket's advisory lock exclusively, every
+    other item shared (sourced requests never wait for each other). Taken first, in bucket
+    order, before any row lock, so they add no deadlock; released at commit."""
+    if connection.vendor != "postgresql":
+        return
+    buckets: dict[int, bool] = {}
+    for item in items:
+        if item.source_id is not None:
+            bucket = zlib.crc32(item.source_id.encode("utf-8")) % _LOCK_BUCKETS
+            exclusive = item.ticket_id is None and not item.source_given
+            buckets[bucket] = buckets.get(bucket, False) or exclusive
+    if not buckets:
+        return
+    keys = sorted(buckets)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(CASE WHEN s.e THEN pg_advisory_xact_lock(%s, s.k)::text "
+            "ELSE pg_advisory_xact_lock_shared(%s, s.k)::text END) "
+            "FROM (SELECT k, e FROM unnest(%s::int[], %s::bool[]) AS t(k, e) ORDER BY k) AS s",
+            [_LOCK_CLASS, _LOCK_CLASS, keys, [buckets[k] for k in keys]],
+        )
 
 
 def lock_existing(items: list[Item]) -> dict[Any, Ticket]:
