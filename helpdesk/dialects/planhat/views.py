@@ -31,6 +31,8 @@ class PlanhatView(HelpdeskAPIMixin, APIView):
 
     renderer_classes = [JSONRenderer]
     authentication_classes = AUTHENTICATION_CLASSES
+    #: Not part of the helpdesk's OpenAPI document: the dialect's own system documents it.
+    schema = None
 
     def tickets(self) -> Any:
         """The tickets the caller may see (``selectors.ticket_list``), archived ones too,

@@ -43,6 +43,8 @@ def spp_exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
 class SPPView(HelpdeskAPIMixin, APIView):
     renderer_classes = [JSONRenderer]
     authentication_classes = AUTHENTICATION_CLASSES
+    #: Not part of the helpdesk's OpenAPI document: the dialect's own system documents it.
+    schema = None
 
     def get_exception_handler(self) -> Any:
         return spp_exception_handler
