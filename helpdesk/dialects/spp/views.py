@@ -20,10 +20,11 @@ from rest_framework.views import APIView
 from ... import selectors, services
 from ...api.base import HelpdeskAPIMixin, request_id
 from ...api.exceptions import ValidationFailed, exception_handler, from_django
-from ...api.pagination import reject_unknown_params
+from ...api.pagination import filterset_params, reject_unknown_params
 from ...models import Channel, Department, ReplyType, Ticket
 from ...permissions import contact_client_id, is_agent
 from .auth import AUTHENTICATION_CLASSES
+from .filters import SPPTicketFilterSet
 from .serializers import FIELD_NAMES, ORDER_KEY, StoreTicketRequest, ticket_resource
 
 DEFAULT_LIMIT = 15
@@ -67,25 +68,36 @@ class TicketsView(SPPView):
     """``GET /tickets`` (Laravel's paginated ``data``/``links``/``meta``) and ``POST /tickets``."""
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        reject_unknown_params(request.query_params, set(PageForm.base_fields))
+        reject_unknown_params(request.query_params, set(PageForm.base_fields) | filterset_params(SPPTicketFilterSet))
         form = PageForm(request.query_params)
         if not form.is_valid():
             raise ValidationFailed(form.errors)
         page = form.cleaned_data.get("page") or 1
         limit = form.cleaned_data.get("limit") or DEFAULT_LIMIT
-        queryset = selectors.ticket_list(user=request.user).order_by("-created_at", "-id")
+        filterset = SPPTicketFilterSet(request.query_params, queryset=selectors.ticket_list(user=request.user), request=request)
+        if not filterset.is_valid():
+            raise ValidationFailed(filterset.errors)
+        queryset = filterset.filter_queryset(filterset.queryset).order_by("-created_at", "-id")
         total = queryset.count()
         rows = list(queryset[(page - 1) * limit : page * limit])
         last = max(1, math.ceil(total / limit))
         base = request.build_absolute_uri(request.path)
+        query = request.query_params.copy()
+        query.pop("page", None)
+        query["limit"] = str(limit)
+
+        def link(n: int) -> str:
+            query["page"] = str(n)
+            return f"{base}?{query.urlencode()}"
+
         first_row = (page - 1) * limit + 1
         return Response({
             "data": [self.resource(t) for t in rows],
             "links": {
-                "first": f"{base}?page=1&limit={limit}",
-                "last": f"{base}?page={last}&limit={limit}",
-                "prev": f"{base}?page={page - 1}&limit={limit}" if page > 1 else None,
-                "next": f"{base}?page={page + 1}&limit={limit}" if page < last else None,
+                "first": link(1),
+                "last": link(last),
+                "prev": link(page - 1) if page > 1 else None,
+                "next": link(page + 1) if page < last else None,
             },
             "meta": {
                 "current_page": page, "from": first_row if rows else None, "last_page": last,

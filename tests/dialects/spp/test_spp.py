@@ -2,6 +2,7 @@
 headers, roles and every refusal (nothing saved)."""
 
 import base64
+import urllib.parse
 import uuid
 
 import pytest
@@ -141,8 +142,36 @@ class TestRead:
         body = r.json()
         assert [t["id"] for t in body["data"]] == [created[2], created[1]]
         assert body["meta"]["total"] == 3 and body["meta"]["last_page"] == 2 and body["meta"]["per_page"] == 2
-        assert body["links"]["next"].endswith("page=2&limit=2")
+        assert body["links"]["next"].endswith("limit=2&page=2")
         assert [t["id"] for t in agent_api.get(URL, {"limit": 2, "page": 2}).json()["data"]] == [created[0]]
+
+    def test_filters(self, agent_api, created, customer, employee, department):
+        other = factories.ContactFactory().user
+        ticket = Ticket.objects.get(pk=store(agent_api, {
+            "user_id": other.pk, "subject": "Other", "status": 2, "employees": [employee.pk], "tags": ["vip"],
+        }).json()["id"])
+
+        def ids(**params):
+            r = agent_api.get(URL, params)
+            assert r.status_code == 200, r.content
+            return [t["id"] for t in r.json()["data"]]
+
+        assert ids(user_id=other.pk) == [ticket.pk]
+        assert ids(user_id=customer.pk) == created[::-1]
+        assert ids(status="Closed") == ids(status="2") == [ticket.pk]
+        assert ids(status="Nope") == []
+        assert ids(employee_id=employee.pk) == [ticket.pk]
+        assert ids(**{"tags[]": ["VIP"]}) == [ticket.pk]
+        r = agent_api.get(URL, {"status": "Closed", "limit": 1, "page": 1, "user_id": other.pk})
+        first = urllib.parse.urlsplit(r.json()["links"]["first"])
+        assert first.path == URL
+        assert dict(urllib.parse.parse_qsl(first.query)) == {
+            "status": "Closed", "user_id": str(other.pk), "limit": "1", "page": "1"}
+
+    @pytest.mark.parametrize("params,field", [({"user_id": "x"}, "user_id"), ({"employee_id": "-1"}, "employee_id")])
+    def test_bad_filter_values(self, agent_api, created, params, field):
+        r = agent_api.get(URL, params)
+        assert r.status_code == 422 and field in r.json()["errors"]
 
     def test_a_contact_reads_their_tickets_without_staff_notes(self, created, customer):
         api = key_client(customer)
