@@ -27,10 +27,13 @@ $(BIN)/.installed: requirements.txt pyproject.toml $(EXTRA_REQUIREMENTS)
 
 venv: $(BIN)/.installed
 
-## Run the demo: migrate SQLite, load demo data, print the admin login and an API key, serve.
+## Run the demo: migrate SQLite, load demo data, print the admin login and an API key, serve (with a task worker).
 demo: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py helpdesk_demo --url http://$(DEMO_ADDR)
+	@# The task worker runs beside the server and stops with it.
+	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(DEMO_ADDR)
 
 ## Run the whole suite on SQLite, then on PostgreSQL.
