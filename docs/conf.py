@@ -44,10 +44,15 @@ html_static_path = ["_static"]
 
 def write_openapi(app):
     """The OpenAPI document as the API serves it, for the API reference page."""
-    from drf_spectacular.generators import SchemaGenerator
     from drf_spectacular.renderers import OpenApiJsonRenderer
+    from drf_spectacular.settings import patched_settings
 
-    schema = SchemaGenerator(urlconf="helpdesk.api.urls").get_schema(request=None, public=True)
+    from helpdesk.api.schema import SchemaView
+
+    # As the schema view builds it: with the view's own settings (paths, enum names, ...).
+    with patched_settings(SchemaView.custom_settings):
+        generator = SchemaView.generator_class(urlconf="helpdesk.api.urls", api_version=SchemaView.api_version)
+        schema = generator.get_schema(request=None, public=True)
     # sphinxcontrib-openapi needs a "type" on every parameter; OpenAPI does not (an enum
     # alone is valid). Give enum-only parameters the type of their values, for the page only.
     for operations in schema["paths"].values():
