@@ -8,10 +8,21 @@ import pytest
 from helpdesk.models import StatusChange, Ticket, TicketStatus
 from helpdesk.sync import ticket_bulk_upsert
 from tests import factories
-from tests.test_sync import acme, department  # noqa: F401  (fixtures)
 
 UTC = datetime.UTC
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def department(db):
+    return factories.DepartmentFactory(name="Support", is_default=True)
+
+
+@pytest.fixture
+def acme(db):
+    client = factories.ClientFactory(name="Acme", external_id="crm-acme")
+    factories.ClientDomainFactory(client=client, domain="acme.com")
+    return client
 
 
 def upsert(items, by=None):

@@ -32,12 +32,12 @@ from .pagination import filterset_params
 from .permissions import IsAgent
 from .serializers import (
     REPLY_FIELD_NAMES,
-    RequesterRef,
     TICKET_FIELD_NAMES,
     EmptySerializer,
     HistorySerializer,
     ReplySerializer,
     ReplyWriteSerializer,
+    RequesterRef,
     TicketCreateSerializer,
     TicketSerializer,
     TicketStatusWriteSerializer,

@@ -14,9 +14,9 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from ...api.exceptions import ValidationFailed
-from ...conf import helpdesk_settings
 from ...api.filters import MAX_LIST, _split
 from ...api.pagination import filterset_params, reject_unknown_params
+from ...conf import helpdesk_settings
 from ...models import Ticket
 from ...search import search_tickets
 from .serializers import PROPERTIES, SORTS
