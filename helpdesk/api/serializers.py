@@ -375,6 +375,12 @@ class RequesterField(serializers.Field):
     def to_representation(self, value: Any) -> Any:
         return getattr(value, "pk", value)
 
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        # A form cannot send null: an empty ``requester=`` clears it, as for the project.
+        if data == "" and self.allow_null:
+            return True, None
+        return super().validate_empty_values(data)
+
 
 @extend_schema_field({"type": "array", "items": {"type": "integer"}})
 class UserIdListField(serializers.Field):

@@ -129,6 +129,12 @@ class TestPatch:
         assert r.status_code == 200
         assert r.json()["data"]["assignee_ids"] == [] and r.json()["data"]["requester"] is None
 
+    def test_an_empty_form_requester_clears_it(self, api, ticket, contact):
+        ticket.requester = contact.user
+        ticket.save()
+        r = api.patch(f"/api/tickets/{ticket.pk}", {"requester": ""})
+        assert r.status_code == 200 and r.json()["data"]["requester"] is None
+
     def test_status_in_patch_points_to_its_endpoint(self, api, ticket):
         r = api.patch(f"/api/tickets/{ticket.pk}", {"status": 2}, format="json")
         assert r.status_code == 422
