@@ -43,7 +43,7 @@ from .models import (
     Ticket,
     TicketStatus,
 )
-from .permissions import is_agent
+from .permissions import can_add_note, can_use_department, is_agent
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 
@@ -291,6 +291,8 @@ def ticket_create(
                 errors.setdefault(key, []).extend(messages)
     if department is None:
         errors.setdefault("department", []).append(_("This field is required."))
+    elif not can_use_department(creator, department):
+        errors.setdefault("department", []).append(_("You have no access to this department."))
     if client is None:
         errors.setdefault("client", []).append(_("This field is required."))
     if errors:
@@ -374,6 +376,9 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
         if field in changes:
             if changes[field] is None:
                 errors.setdefault(field, []).append(_("This field is required."))
+            elif field == "department" and not can_use_department(by, changes[field]):
+                # A department-limited agent never moves a ticket out of their reach.
+                errors.setdefault(field, []).append(_("You have no access to this department."))
             else:
                 values[field] = changes[field]
     if "project" in changes:
@@ -515,6 +520,8 @@ def reply_post(
     agent = is_agent(author)
     if type == ReplyType.NOTE and not agent:
         raise ValidationError({"type": [_("Only agents can write internal notes.")]})
+    if type == ReplyType.NOTE and not can_add_note(author, ticket):
+        raise ValidationError({"type": [_("Writing internal notes needs the helpdesk.add_note permission.")]})
     at = at or timezone.now()
     reply = Reply.objects.create(ticket=ticket, author=author, text=text, type=type, created_at=at)
     # A reply dated in the past (``at``, e.g. an import) never moves a date backwards
