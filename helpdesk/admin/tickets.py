@@ -388,6 +388,8 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         """POST a reply or an internal note (optionally changing the status) from the ticket page."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         ticket = self.get_object(request, unquote(object_id))
         if ticket is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
