@@ -451,3 +451,12 @@ def test_admin_ticket_form_offers_only_the_agents_departments(client, world):
     assert list(form.fields["department"].queryset) == [world.dept1]
     add = c.get(reverse("admin:helpdesk_ticket_add")).context["adminform"].form
     assert list(add.fields["department"].queryset) == [world.dept1]
+
+
+def test_a_refusal_names_the_missing_permission(world):
+    api = call(world, "viewer")
+    ticket = world.tickets["a1"]
+    response = api.patch(f"/api/tickets/{ticket.pk}", {"ticket_subject": "x"}, format="json")
+    assert response.status_code == 403 and "helpdesk.change_ticket" in response.json()["error"]["message"]
+    response = call(world, "agent").delete(f"/api/tickets/{ticket.pk}")
+    assert response.status_code == 403 and "helpdesk.delete_ticket" in response.json()["error"]["message"]

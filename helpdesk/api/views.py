@@ -20,10 +20,10 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .. import permissions as perms
 from .. import selectors, services
 from ..conf import helpdesk_settings
 from ..models import Channel, ReplyType, Ticket
-from .. import permissions as perms
 from ..permissions import can_delete_ticket, is_agent
 from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
@@ -191,7 +191,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         if allowed:
             return
         self.require_agent()
-        raise PermissionDenied(_("This needs the %(perm)s permission.") % {"perm": permission})
+        raise PermissionDenied(_("This needs the permission: %(perm)s.") % {"perm": permission})
 
     def channel(self) -> str:
         return Channel.API if is_key_request(self.request) else Channel.WEB
@@ -356,9 +356,9 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             # A contact's note stays the service's 422 ("only agents"); an agent lacking
             # the permission is refused here.
             if is_agent(user):
-                self.require(perms.can_add_note(user, ticket), "helpdesk.add_note")
+                self.require(perms.can_add_note(user, ticket), "helpdesk.change_ticket and helpdesk.add_note")
         else:
-            self.require(perms.can_add_reply(user, ticket), "helpdesk.add_reply")
+            self.require(perms.can_add_reply(user, ticket), "helpdesk.change_ticket and helpdesk.add_reply")
         try:
             reply = services.reply_post(
                 ticket=ticket,
@@ -378,7 +378,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     )
     def delete_reply(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
-        self.require(perms.can_delete_reply(request.user, ticket), "helpdesk.delete_reply")
+        self.require(perms.can_delete_reply(request.user, ticket), "helpdesk.change_ticket and helpdesk.delete_reply")
         reply_id = str(kwargs.get("reply_id", ""))
         reply = None
         if reply_id.isdigit() and int(reply_id) < 2**63:
