@@ -82,8 +82,8 @@ class SelectForm(forms.Form):
 @extend_schema_view(
     list=extend_schema(
         summary="List and search tickets",
-        description="Active tickets by default, newest first. Agents see every ticket; a client contact "
-        "only their client's.",
+        description="Active tickets by default, newest first. Agents see every ticket (of their departments, "
+        "if they are limited to some); a client contact only their client's.",
         parameters=[SELECT_PARAM, TAGS_ARRAY_PARAM],
         responses=TicketSerializer(many=True),
     ),

@@ -61,3 +61,10 @@ def test_the_overview_cache_is_per_department_set(client, make_ticket):
     client.force_login(factories.AgentFactory(departments=[billing]))
     assert client.get(url).context["overview"].open_total == 2
     cache.clear()
+
+
+def test_the_access_add_page_renders_with_the_departments_picker(su_client):
+    factories.DepartmentFactory(name="Support")
+    page = su_client.get(reverse("admin:helpdesk_agentaccess_add"))
+    assert page.status_code == 200
+    assert "Support" in page.content.decode() and 'name="departments"' in page.content.decode()
