@@ -53,7 +53,7 @@ def ticket_get(*, user: Any, pk: Any) -> Ticket:
 
 
 def reply_list(*, user: Any, ticket: Ticket) -> QuerySet[Reply]:
-    """The conversation, oldest first; internal notes only for agents."""
+    """The conversation, oldest first; internal notes only for agents with ``view_note``."""
     qs = Reply.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
     # Scoped like ``ticket_list`` too, so a caller that forgot to check the ticket
     # still leaks nothing to another client's contact, another department or a stranger.
