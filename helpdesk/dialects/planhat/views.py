@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from ... import selectors, services
 from ...api.base import HelpdeskAPIMixin
+from ...api.permissions import CanSync, IsAgent
 from ...api.upsert import BulkUpsertMixin
 from ...conf import helpdesk_settings
 from ...models import StatusChange
@@ -54,6 +55,13 @@ class TicketsView(BulkUpsertMixin, PlanhatView):
         # The upsert's throttle scope and body limit are keyed by the action's name.
         return "bulk_upsert" if self.request.method == "PUT" else "list"
 
+    def get_permissions(self) -> list[Any]:
+        """The upsert needs what the native mount needs (an agent who may sync)."""
+        permissions = super().get_permissions()
+        if self.request.method == "PUT":
+            permissions += [IsAgent(), CanSync()]
+        return permissions
+
     def max_body_bytes(self, request: Any) -> int:
         if request.method == "PUT":
             return helpdesk_settings.UPSERT_MAX_BYTES
@@ -81,7 +89,7 @@ class TicketView(PlanhatView):
             ticket = self.tickets().filter(pk=int(text)).first()
         if ticket is None:
             raise NotFound(_("Ticket not found."))
-        if not can_delete_ticket(request.user):
+        if not can_delete_ticket(request.user, ticket):
             raise PermissionDenied(_("Deleting tickets needs the helpdesk.delete_ticket permission."))
         body = ticket_object(ticket)
         services.ticket_delete(ticket=ticket, by=request.user)
