@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status as http
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -21,7 +22,7 @@ from ... import selectors, services
 from ...api.base import HelpdeskAPIMixin, request_id
 from ...api.exceptions import ValidationFailed, exception_handler, from_django
 from ...api.pagination import filterset_params, reject_unknown_params
-from ...models import Channel, Department, ReplyType, Ticket
+from ...models import Channel, Department, Reply, ReplyType, Ticket
 from ...permissions import contact_client_id, is_agent
 from .auth import AUTHENTICATION_CLASSES
 from .filters import SPPTicketFilterSet
@@ -55,8 +56,16 @@ class SPPView(HelpdeskAPIMixin, APIView):
         response["X-Api-Identifier"] = request_id(request)
         return response
 
+    def tickets(self) -> Any:
+        """The tickets the caller may see, each with the replies they may read
+        (``selectors.reply_scope``) fetched in bulk: one query a page, not one a ticket."""
+        replies = Reply.objects.filter(selectors.reply_scope(self.request.user)).select_related("author")
+        return selectors.ticket_list(user=self.request.user).prefetch_related(
+            Prefetch("replies", queryset=replies.order_by("created_at", "id"), to_attr="visible_replies")
+        )
+
     def resource(self, ticket: Ticket) -> dict[str, Any]:
-        return ticket_resource(ticket, list(selectors.reply_list(user=self.request.user, ticket=ticket)))
+        return ticket_resource(ticket, ticket.visible_replies)
 
 
 class PageForm(forms.Form):
@@ -74,7 +83,7 @@ class TicketsView(SPPView):
             raise ValidationFailed(form.errors)
         page = form.cleaned_data.get("page") or 1
         limit = form.cleaned_data.get("limit") or DEFAULT_LIMIT
-        filterset = SPPTicketFilterSet(request.query_params, queryset=selectors.ticket_list(user=request.user), request=request)
+        filterset = SPPTicketFilterSet(request.query_params, queryset=self.tickets(), request=request)
         if not filterset.is_valid():
             raise ValidationFailed(filterset.errors)
         queryset = filterset.filter_queryset(filterset.queryset).order_by("-created_at", "-id")
@@ -145,8 +154,7 @@ class TicketsView(SPPView):
                     )
         except DjangoValidationError as exc:
             raise from_django(exc, FIELD_NAMES) from None
-        fresh = selectors.ticket_get(user=request.user, pk=ticket.pk)
-        return Response(self.resource(fresh), status=http.HTTP_201_CREATED)
+        return Response(self.resource(self.tickets().get(pk=ticket.pk)), status=http.HTTP_201_CREATED)
 
 
 class TicketView(SPPView):
@@ -154,8 +162,10 @@ class TicketView(SPPView):
 
     def get(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         reject_unknown_params(request.query_params, set())
-        try:
-            ticket = selectors.ticket_get(user=request.user, pk=str(pk).strip())
-        except Ticket.DoesNotExist:
-            raise NotFound(_("Ticket not found.")) from None
+        text = str(pk).strip()
+        ticket = None
+        if text.isdecimal() and text.isascii() and 0 < int(text) <= 2**63 - 1:
+            ticket = self.tickets().filter(pk=int(text)).first()
+        if ticket is None:
+            raise NotFound(_("Ticket not found."))
         return Response(self.resource(ticket))

@@ -173,6 +173,18 @@ class TestRead:
         r = agent_api.get(URL, params)
         assert r.status_code == 422 and field in r.json()["errors"]
 
+    def test_a_page_costs_the_same_queries_for_3_or_30_tickets(self, agent_api, created, customer):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as few:
+            agent_api.get(URL)
+        for n in range(27):
+            factories.ReplyFactory(ticket=factories.TicketFactory(requester=customer, client=customer.helpdesk_contact.client))
+        with CaptureQueriesContext(connection) as many:
+            assert len(agent_api.get(URL, {"limit": 100}).json()["data"]) == 30
+        assert len(many) == len(few)
+
     def test_a_contact_reads_their_tickets_without_staff_notes(self, created, customer):
         api = key_client(customer)
         body = api.get(f"{URL}/{created[0]}").json()
