@@ -1,4 +1,5 @@
-"""URLs of the demo site: the admin at /admin/, the helpdesk API at /api/, its docs at /api/docs/."""
+"""URLs of the demo site: the admin at /admin/, the helpdesk API at /api/, its docs at /api/docs/,
+the Zammad dialect at /api/v1/."""
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
@@ -15,5 +16,7 @@ urlpatterns = [
         staff_member_required(SpectacularSwaggerView.as_view(url_name="helpdesk-api:schema")),
         name="api-docs",
     ),
+    # The Zammad dialect where Zammad clients expect it (before the API's catch-all).
+    path("api/v1/", include("helpdesk.dialects.zammad.urls")),
     path("api/", include("helpdesk.api.urls")),
 ]

@@ -34,3 +34,9 @@ def is_contact(user: Any) -> bool:
 
 def can_delete_ticket(user: Any) -> bool:
     return bool(is_agent(user) and user.has_perm("helpdesk.delete_ticket"))
+
+
+def can_act_on_behalf_of(user: Any) -> bool:
+    """May send requests as another user (Zammad's ``X-On-Behalf-Of``): an agent who may
+    change users (``auth.change_user``, Zammad's ``admin.user``)."""
+    return bool(is_agent(user) and user.has_perm("auth.change_user"))

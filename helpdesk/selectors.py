@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
+from .models import Client, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
 from .permissions import contact_client_id, is_agent
 
 #: The largest id a BigAutoField holds.
@@ -68,3 +68,27 @@ def status_history(*, ticket: Ticket) -> QuerySet[StatusChange]:
 
 def status_list() -> QuerySet[TicketStatus]:
     return TicketStatus.objects.all()
+
+
+def user_list(*, user: Any) -> QuerySet[Any]:
+    """The people ``user`` may look up: agents see every user, anyone else only themselves."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    qs = User._default_manager.select_related("helpdesk_contact__client").order_by("pk")
+    if is_agent(user):
+        return qs
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    return qs.filter(pk=user.pk)
+
+
+def client_list(*, user: Any) -> QuerySet[Client]:
+    """The clients (organizations) ``user`` may see: agents all, a contact their own."""
+    qs = Client.objects.prefetch_related("domains").order_by("pk")
+    if is_agent(user):
+        return qs
+    client_id = contact_client_id(user)
+    if client_id is None:
+        return qs.none()
+    return qs.filter(pk=client_id)

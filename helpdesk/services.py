@@ -559,3 +559,16 @@ def reply_delete(*, reply: Reply, by: Any = None) -> None:
             last=Max("created_at")
         )["last"]
     Ticket.objects.filter(pk=ticket_id).update(**updates)
+
+
+@transaction.atomic
+def ticket_remove_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> list[Tag]:
+    """Take ``tags`` (names, case-insensitive) off the ticket; names it lacks are ignored.
+    Returns the tags removed; ``updated_at`` moves only when one was."""
+    wanted = {name.lower() for name in clean_tag_names(tags)}
+    rows = [tag for tag in Tag.objects.filter(tickets=ticket) if tag.name.lower() in wanted]
+    if rows:
+        ticket.tags.remove(*rows)
+        ticket.updated_at = timezone.now()
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+    return rows
