@@ -134,20 +134,24 @@ def department_for_group(name: str) -> Department | None:
 
 # -- articles ---------------------------------------------------------------------------
 # A Zammad ticket's first article is our ticket's own message; the others are replies and
-# notes. Both share one id space: odd ids are opening messages (2 * ticket id - 1), even
-# ids are replies (2 * reply id), so every article id names one row.
+# notes. Both share one id space: an opening message has its ticket's id, a reply
+# ``REPLY_OFFSET + its id``. So every article id names one row, and within a ticket the
+# opening message sorts first, as clients that sort ``article_ids`` expect.
+
+#: Added to a reply's id to make its article id (tickets' ids stay below it).
+REPLY_OFFSET = 10**12
 
 
 def opening_article_id(ticket_id: int) -> int:
-    return 2 * ticket_id - 1
+    return ticket_id
 
 
 def reply_article_id(reply_id: int) -> int:
-    return 2 * reply_id
+    return REPLY_OFFSET + reply_id
 
 
 def parse_article_id(article_id: int) -> tuple[str, int]:
     """``("ticket", id)`` for an opening message, ``("reply", id)`` for a reply."""
-    if article_id % 2:
-        return "ticket", (article_id + 1) // 2
-    return "reply", article_id // 2
+    if article_id > REPLY_OFFSET:
+        return "reply", article_id - REPLY_OFFSET
+    return "ticket", article_id

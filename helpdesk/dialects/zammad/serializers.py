@@ -129,7 +129,7 @@ def _opening_type(ticket: Ticket) -> str:
 
 
 def opening_article_data(ticket: Ticket, *, expand: bool = True) -> dict[str, Any]:
-    """The ticket's own message as its first Zammad article (id ``2 * ticket id - 1``)."""
+    """The ticket's own message as its first Zammad article (its id is the ticket's)."""
     author = ticket.requester or ticket.creator
     sender = _opening_sender(ticket)
     kind = _opening_type(ticket)
@@ -166,7 +166,7 @@ def opening_article_data(ticket: Ticket, *, expand: bool = True) -> dict[str, An
 
 
 def reply_article_data(reply: Reply, *, expand: bool = True) -> dict[str, Any]:
-    """A reply (public) or note (internal) as a Zammad article (id ``2 * reply id``)."""
+    """A reply (public) or note (internal) as a Zammad article (id ``REPLY_OFFSET + reply id``)."""
     author = reply.author
     sender = "Agent" if author is not None and is_agent(author) else "Customer"
     data = {
