@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from .models import Client, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
 from .permissions import contact_client_id, is_agent
@@ -71,7 +71,8 @@ def status_list() -> QuerySet[TicketStatus]:
 
 
 def user_list(*, user: Any) -> QuerySet[Any]:
-    """The people ``user`` may look up: agents see every user, anyone else only themselves."""
+    """The people ``user`` may look up: agents every user, a contact themselves and their
+    client's other contacts, anyone else only themselves."""
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
@@ -80,7 +81,11 @@ def user_list(*, user: Any) -> QuerySet[Any]:
         return qs
     if user is None or not user.is_authenticated or not user.is_active:
         return qs.none()
-    return qs.filter(pk=user.pk)
+    client_id = contact_client_id(user)
+    if client_id is None:
+        return qs.filter(pk=user.pk)
+    # A contact sees the other contacts of their client (Zammad's "same organization").
+    return qs.filter(Q(pk=user.pk) | Q(helpdesk_contact__client_id=client_id))
 
 
 def client_list(*, user: Any) -> QuerySet[Client]:

@@ -572,3 +572,19 @@ def ticket_remove_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -
         ticket.updated_at = timezone.now()
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
     return rows
+
+
+@transaction.atomic
+def ticket_add_time_spent(*, ticket: Ticket, minutes: Any, by: Any = None) -> Ticket:
+    """Add ``minutes`` (a number, 0 to 99999999) to the ticket's time spent, in one UPDATE,
+    so concurrent additions all count; a total past the column's range is a ValidationError."""
+    minutes = _clean_time_spent(minutes)
+    now = timezone.now()
+    changed = (
+        Ticket.objects.filter(pk=ticket.pk, time_spent__lt=decimal.Decimal(10**8) - minutes)
+        .update(time_spent=F("time_spent") + minutes, updated_at=Greatest(F("updated_at"), Value(now)))
+    )
+    if not changed:
+        raise ValidationError({"time_spent": [_("The ticket's time spent would pass 99999999 minutes.")]})
+    ticket.refresh_from_db(fields=["time_spent", "updated_at"])
+    return ticket

@@ -6,6 +6,8 @@ they cannot take; nothing is dropped silently).
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -481,7 +483,7 @@ def article_input(value: Any, *, user: Any) -> dict[str, Any]:
     content_type = value.get("content_type") or "text/plain"
     if content_type not in ("text/plain", "text/html"):
         raise Unprocessable(_("article: content_type must be text/plain or text/html."))
-    text = strip_tags(body).strip() if content_type == "text/html" else body
+    text = html_to_text(body) if content_type == "text/html" else body
     if not text.strip():
         raise Unprocessable(_("article: body is required."))
     kind = value.get("type") or "note"
@@ -504,7 +506,21 @@ def article_input(value: Any, *, user: Any) -> dict[str, Any]:
     subject = value.get("subject")
     if subject is not None and not isinstance(subject, str):
         raise Unprocessable(_("article: subject must be a string."))
-    return {"text": text, "internal": internal, "subject": subject or ""}
+    time_unit = value.get("time_unit")
+    if time_unit in ("", None):
+        time_unit = None
+    elif isinstance(time_unit, bool) or not isinstance(time_unit, (int, float, str)):
+        raise Unprocessable(_("article: time_unit must be a number of minutes."))
+    return {"text": text, "internal": internal, "subject": subject or "", "time_unit": time_unit}
+
+
+_BREAK = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|tr|blockquote)\s*>", re.IGNORECASE)
+
+
+def html_to_text(body: str) -> str:
+    """An HTML body as the plain text we store: line breaks kept, tags dropped, entities decoded."""
+    text = html.unescape(strip_tags(_BREAK.sub("\n", body)))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def custom_field_values(data: Mapping[str, Any], known: frozenset[str]) -> tuple[dict[str, Any], list[str]]:

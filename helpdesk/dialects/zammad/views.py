@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, prefetch_related_objects
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -165,6 +167,46 @@ class ZammadView(APIView):
         replies = selectors.reply_list(user=self.request.user, ticket=ticket).values_list("pk", flat=True)
         return [mapping.opening_article_id(ticket.pk), *(mapping.reply_article_id(pk) for pk in replies)]
 
+    def resolve_customer(self, value: Any, field: str) -> tuple[Any, Client | None]:
+        """A customer and their organization from ``customer_id`` (an id or ``guess:EMAIL``)
+        or ``customer`` (a login, an email, or ``{"email", "firstname", "lastname"}``).
+        An unknown email address finds or creates its person (``requester_for_email``)."""
+        try:
+            if isinstance(value, str) and value.startswith("guess:"):
+                email = value[len("guess:"):].strip()
+                try:
+                    return services.requester_for_email(email=email)
+                except DjangoValidationError:
+                    raise Unprocessable(_("Invalid email '%(e)s' of customer") % {"e": email[:200]}) from None
+            if isinstance(value, dict):
+                name = " ".join(str(value.get(k) or "") for k in ("firstname", "lastname")).strip()
+                return services.requester_for_email(email=value.get("email"), name=name)
+            try:
+                found = z.find_user(value, field)
+            except Unprocessable:
+                if isinstance(value, str) and "@" in value:
+                    return services.requester_for_email(email=value)
+                raise
+        except DjangoValidationError as exc:
+            raise unprocessable(exc, FIELD_NAMES) from None
+        return found, self.client_of(found)
+
+    @staticmethod
+    def client_of(person: Any) -> Client | None:
+        """The organization of a person: their client, else the client of their email's domain."""
+        client = z.contact_client(person)
+        if client is not None or not getattr(person, "email", ""):
+            return client
+        try:
+            found, client = services.requester_for_email(email=person.email)
+        except DjangoValidationError:
+            return None
+        return client if found.pk == person.pk else None
+
+    def add_time(self, ticket: Ticket, article: dict[str, Any] | None) -> None:
+        if article and article.get("time_unit") is not None:
+            services.ticket_add_time_spent(ticket=ticket, minutes=article["time_unit"], by=self.request.user)
+
     def ticket_response(self, ticket: Ticket, status: int = 200) -> Response:
         fresh = self.tickets().get(pk=ticket.pk)
         data = z.ticket_data(fresh, user=self.request.user, expand=self.expand(), article_ids=self.article_ids(fresh))
@@ -183,6 +225,7 @@ class TicketList(ZammadView):
         expand = self.expand()
         return Response([z.ticket_data(t, user=request.user, expand=expand) for t in queryset[offset:offset + limit]])
 
+    @transaction.atomic  # a customer found or created for a ticket that fails is not kept
     def post(self, request: Request) -> Response:
         data = self.body()
         user = request.user
@@ -221,70 +264,40 @@ class TicketList(ZammadView):
         if note is not None and not isinstance(note, str):
             raise Unprocessable(_("note must be a string."))
         try:
-            ticket = services.ticket_create(
-                subject=title,
-                message=article["text"],
-                department=department,
-                client=client,
-                priority=priority if priority is not None else 1,
-                creator=user,
-                requester=customer,
-                channel=Channel.API if is_key_request(request) else Channel.WEB,
-                status=state[1] if state else None,
-                assignees=[owner] if owner is not None else (),
-                tags=z.tag_names(data["tags"]) if data.get("tags") else (),
-                custom_fields=custom or None,
-                metadata={"zammad_note": note} if note else None,
-                silent=True,
-            )
+            with transaction.atomic():
+                ticket = services.ticket_create(
+                    subject=title,
+                    message=article["text"],
+                    department=department,
+                    client=client,
+                    priority=priority if priority is not None else 1,
+                    creator=user,
+                    requester=customer,
+                    channel=Channel.API if is_key_request(request) else Channel.WEB,
+                    status=state[1] if state else None,
+                    assignees=[owner] if owner is not None else (),
+                    tags=z.tag_names(data["tags"]) if data.get("tags") else (),
+                    custom_fields=custom or None,
+                    metadata={"zammad_note": note} if note else None,
+                    silent=True,
+                )
+                self.add_time(ticket, article)
         except DjangoValidationError as exc:
             raise unprocessable(exc, FIELD_NAMES) from None
         return self.ticket_response(ticket, status=201)
 
     def customer(self, data: dict[str, Any], *, agent: bool) -> tuple[Any, Client | None]:
-        """The ticket's customer and their organization (``customer_id``, ``guess:``, ``customer``)."""
+        """The ticket's customer: for a customer themselves; for an agent, as sent."""
         user = self.request.user
-        value = data.get("customer_id")
-        if value is None:
-            value = data.get("customer")
+        field = "customer_id" if data.get("customer_id") is not None else "customer"
+        value = data.get(field)
         if not agent:
-            if value not in (None, "") and z.find_user(value, "customer").pk != user.pk:
+            if value not in (None, "") and z.find_user(value, field).pk != user.pk:
                 raise exceptions.PermissionDenied(_("Not authorized to create tickets for another customer."))
             return user, z.contact_client(user)
         if value in (None, ""):
             raise Unprocessable(_("customer or customer_id is required."))
-        try:
-            if isinstance(value, str) and value.startswith("guess:"):
-                email = value[len("guess:"):].strip()
-                try:
-                    return services.requester_for_email(email=email)
-                except DjangoValidationError:
-                    raise Unprocessable(_("Invalid email '%(e)s' of customer") % {"e": email[:200]}) from None
-            if isinstance(value, dict):
-                email = value.get("email")
-                name = " ".join(str(value.get(k) or "") for k in ("firstname", "lastname")).strip()
-                return services.requester_for_email(email=email, name=name)
-            try:
-                found = z.find_user(value, "customer_id" if "customer_id" in data else "customer")
-            except Unprocessable:
-                if isinstance(value, str) and "@" in value:
-                    return services.requester_for_email(email=value)
-                raise
-        except DjangoValidationError as exc:
-            raise unprocessable(exc, FIELD_NAMES) from None
-        return found, self.client_of(found)
-
-    @staticmethod
-    def client_of(person: Any) -> Client | None:
-        client = z.contact_client(person)
-        if client is not None or not getattr(person, "email", ""):
-            return client
-        try:
-            found, client = services.requester_for_email(email=person.email)
-        except DjangoValidationError:
-            return None
-        return client if found.pk == person.pk else None
-
+        return self.resolve_customer(value, field)
 
 class TicketDetail(ZammadView):
     """``GET``, ``PUT`` and ``DELETE /tickets/{id}``."""
@@ -292,6 +305,7 @@ class TicketDetail(ZammadView):
     def get(self, request: Request, pk: str) -> Response:
         return self.ticket_response(self.ticket(pk))
 
+    @transaction.atomic  # every change of one PUT, or none
     def put(self, request: Request, pk: str) -> Response:
         ticket = self.ticket(pk)
         data = self.body()
@@ -302,8 +316,8 @@ class TicketDetail(ZammadView):
         if "tags" in data:
             raise Unprocessable(_("tags cannot be changed by PUT /tickets: use POST /tags/add and DELETE /tags/remove."))
         changes: dict[str, Any] = {}
-        if "title" in data:
-            changes["subject"] = z.as_text(data["title"], "title")
+        if "title" in data and z.as_text(data["title"], "title") != ticket.subject:
+            changes["subject"] = data["title"]
         department = z.find_department(data)
         if department is not None and department.pk != ticket.department_id:
             changes["department"] = department
@@ -311,12 +325,13 @@ class TicketDetail(ZammadView):
         if priority is not None and int(priority) != ticket.priority:
             changes["priority"] = priority
         if "customer_id" in data or "customer" in data:
-            value = data.get("customer") if data.get("customer") is not None else data.get("customer_id")
-            customer = z.find_user(value, "customer")
+            field = "customer" if data.get("customer") is not None else "customer_id"
+            if data.get(field) is None:
+                raise Unprocessable(_("customer_id cannot be blank."))
+            customer, client = self.resolve_customer(data[field], field)
             if customer.pk != ticket.requester_id:
                 changes["requester"] = customer
-                client = TicketList.client_of(customer)
-                if client is not None:
+                if client is not None and client.pk != ticket.client_id:
                     changes["client"] = client
         organization = z.find_organization(data)
         if organization is not None and organization.pk != ticket.client_id:
@@ -353,6 +368,7 @@ class TicketDetail(ZammadView):
                         ticket=ticket, author=request.user, text=article["text"],
                         type=ReplyType.NOTE if article["internal"] else ReplyType.REPLY, silent=True,
                     )
+                    self.add_time(ticket, article)
         except DjangoValidationError as exc:
             raise unprocessable(exc, FIELD_NAMES) from None
         return self.ticket_response(ticket)
@@ -384,15 +400,19 @@ class TicketSearch(ZammadView):
         queryset = self.filtered(self.tickets(), str(request.query_params.get("query", "")))
         queryset = self.order(queryset, sort="updated_at", direction="desc")
         page = list(queryset[offset:offset + limit])
+        prefetch_related_objects(page, "client__domains")
         if self.expand():
             return Response([z.ticket_data(t, user=request.user, expand=True) for t in page])
         assets: dict[str, dict[str, Any]] = {"Ticket": {}, "User": {}, "Organization": {}}
+        people: set[int] = set()
         for t in page:
             assets["Ticket"][str(t.pk)] = z.ticket_data(t, user=request.user)
             assets["Organization"].setdefault(str(t.client_id), z.organization_data(t.client))
-            for person in (t.requester, t.creator, z._owner(t)):
-                if person is not None:
-                    assets["User"].setdefault(str(person.pk), z.user_data(person))
+            people.update(p.pk for p in (t.requester, t.creator, z._owner(t)) if p is not None)
+        # The people these tickets name (customer, creator, owner), with their clients in one query.
+        User = get_user_model()
+        for person in User._default_manager.filter(pk__in=people).select_related("helpdesk_contact__client"):
+            assets["User"][str(person.pk)] = z.user_data(person)
         return Response({"tickets": [t.pk for t in page], "tickets_count": queryset.count(), "assets": assets})
 
     def filtered(self, queryset: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
@@ -452,10 +472,12 @@ class ArticleCreate(ZammadView):
         ticket = self.ticket(z.as_id(data["ticket_id"], "ticket_id"))
         article = z.article_input(data, user=request.user)
         try:
-            reply = services.reply_post(
-                ticket=ticket, author=request.user, text=article["text"],
-                type=ReplyType.NOTE if article["internal"] else ReplyType.REPLY, silent=True,
-            )
+            with transaction.atomic():
+                reply = services.reply_post(
+                    ticket=ticket, author=request.user, text=article["text"],
+                    type=ReplyType.NOTE if article["internal"] else ReplyType.REPLY, silent=True,
+                )
+                self.add_time(ticket, article)
         except DjangoValidationError as exc:
             raise unprocessable(exc, FIELD_NAMES) from None
         return Response(z.reply_article_data(reply), status=201)
@@ -515,6 +537,7 @@ class TicketTags(TagsMixin, ZammadView):
 
     def get(self, request: Request) -> Response:
         ticket = self.tag_ticket(request.query_params)
+        self.require_agent()  # Zammad: ticket.agent or admin.tag
         return Response({"tags": sorted((t.name for t in Tag.objects.filter(tickets=ticket)), key=str.lower)})
 
 
@@ -525,15 +548,18 @@ class TagAdd(TagsMixin, ZammadView):
         data = self.body()
         ticket = self.tag_ticket(data)
         self.require_agent()
+        names = z.tag_names(data.get("item"), "item")
+        if not names:
+            raise Unprocessable(_("item is required."))
         try:
-            services.ticket_add_tags(ticket=ticket, tags=z.tag_names(data.get("item"), "item") or [""], by=request.user)
+            services.ticket_add_tags(ticket=ticket, tags=names, by=request.user)
         except DjangoValidationError as exc:
             raise unprocessable(exc, {"tags": "item"}) from None
         return Response(True, status=201)
 
 
 class TagRemove(TagsMixin, ZammadView):
-    """``DELETE /tags/remove`` with the same body (agents) -> 200 ``true``."""
+    """``DELETE /tags/remove`` with the same body (agents) -> 201 ``true``, as Zammad's docs show."""
 
     def delete(self, request: Request) -> Response:
         data = self.body() if request.data else request.query_params
@@ -546,7 +572,7 @@ class TagRemove(TagsMixin, ZammadView):
             services.ticket_remove_tags(ticket=ticket, tags=names, by=request.user)
         except DjangoValidationError as exc:
             raise unprocessable(exc, {"tags": "item"}) from None
-        return Response(True, status=200)
+        return Response(True, status=201)
 
 
 class TagSearch(ZammadView):
@@ -647,7 +673,35 @@ class UserMe(ZammadView):
         return Response(z.user_data(request.user, expand=self.expand()))
 
 
-class UserList(ZammadView):
+class UserCreate(ZammadView):
+    """``POST /users`` (agents): a customer by email, with ``firstname``, ``lastname`` and
+    ``organization``/``organization_id``; an email already in use is a 422, as in Zammad."""
+
+    @transaction.atomic
+    def post(self, request: Request) -> Response:
+        self.require_agent()
+        data = self.body()
+        email = data.get("email")
+        if not isinstance(email, str) or not email.strip():
+            raise Unprocessable(_("email is required here: customers are found by their address."))
+        User = get_user_model()
+        email_field = User.get_email_field_name()
+        taken = User._default_manager.annotate(_email=Lower(email_field)).filter(_email=email.strip().lower())
+        if taken.exists():
+            raise Unprocessable(_("Email address '%(e)s' is already used for another user.") % {"e": email[:200]})
+        organization = z.find_organization(data)
+        name = " ".join(str(data.get(k) or "") for k in ("firstname", "lastname")).strip()
+        try:
+            person, _client = services.requester_for_email(email=email, name=name, client=organization)
+        except DjangoValidationError as exc:
+            raise unprocessable(exc) from None
+        fresh = selectors.user_list(user=request.user).get(pk=person.pk)
+        return Response(z.user_data(fresh, expand=True), status=201)
+
+
+class UserList(UserCreate):
+    """``GET /users`` (agents: everyone; a customer: their organization's people) and ``POST /users``."""
+
     def get(self, request: Request) -> Response:
         offset, limit = self.page(default=100, most=500)
         expand = self.expand()
