@@ -286,13 +286,23 @@ class TicketList(ZammadView):
             raise unprocessable(exc, FIELD_NAMES) from None
         return self.ticket_response(ticket, status=201)
 
+    def is_self(self, value: Any) -> bool:
+        """Whether a customer reference names the caller (by id, login, email or ``guess:``)."""
+        user = self.request.user
+        if isinstance(value, str) and value.startswith("guess:"):
+            return value[len("guess:"):].strip().lower() == (user.email or "").lower()
+        try:
+            return z.find_user(value, "customer").pk == user.pk
+        except Unprocessable:
+            return False
+
     def customer(self, data: dict[str, Any], *, agent: bool) -> tuple[Any, Client | None]:
         """The ticket's customer: for a customer themselves; for an agent, as sent."""
         user = self.request.user
         field = "customer_id" if data.get("customer_id") is not None else "customer"
         value = data.get(field)
         if not agent:
-            if value not in (None, "") and z.find_user(value, field).pk != user.pk:
+            if value not in (None, "") and not self.is_self(value):
                 raise exceptions.PermissionDenied(_("Not authorized to create tickets for another customer."))
             return user, z.contact_client(user)
         if value in (None, ""):

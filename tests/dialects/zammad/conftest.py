@@ -66,7 +66,7 @@ def zadmin_api(zadmin):
 
 
 @pytest.fixture
-def org(db):
+def org(db, users_group):
     client = factories.ClientFactory(name="Acme Inc")
     factories.ClientDomainFactory(client=client, domain="acme.example")
     return client

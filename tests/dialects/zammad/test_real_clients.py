@@ -3,6 +3,7 @@ the test (pytest-django's ``live_server``): a Zammad script with only its URL an
 changed runs from start to end."""
 
 import pytest
+from django.core.servers import basehttp
 from requests.exceptions import HTTPError
 from zammad_py import ZammadAPI
 from zammadoo import Client as Zammadoo
@@ -29,16 +30,39 @@ def _default_statuses(transactional_db):
 
 
 @pytest.fixture
-def zpy(live_server, zagent, org):
-    return ZammadAPI(url=f"{live_server.url}/api/v1/", http_token=new_key(zagent))
+def sessions(monkeypatch):
+    """Closes the clients' sessions at the end of the test, and has the live server close
+    every connection after its response (``Connection: close``): a keep-alive connection
+    would keep a server thread, and its database connection, alive past the test."""
+    original = basehttp.ServerHandler.cleanup_headers
+
+    def cleanup_headers(handler):
+        original(handler)
+        handler.headers["Connection"] = "close"
+        handler.request_handler.close_connection = True
+
+    monkeypatch.setattr(basehttp.ServerHandler, "cleanup_headers", cleanup_headers)
+    opened = []
+    yield opened.append
+    for client in opened:
+        client.session.close()
 
 
 @pytest.fixture
-def zoo(live_server, zagent, org):
-    return Zammadoo(f"{live_server.url}/api/v1", http_token=new_key(zagent))
+def zpy(live_server, zagent, org, sessions):
+    client = ZammadAPI(url=f"{live_server.url}/api/v1/", http_token=new_key(zagent))
+    sessions(client)
+    return client
 
 
-def test_zammad_py_ticket_lifecycle(zpy, zadmin, live_server):
+@pytest.fixture
+def zoo(live_server, zagent, org, sessions):
+    client = Zammadoo(f"{live_server.url}/api/v1", http_token=new_key(zagent))
+    sessions(client)
+    return client
+
+
+def test_zammad_py_ticket_lifecycle(zpy, zadmin, live_server, sessions):
     created = zpy.ticket.create(params={
         "title": "Printer on fire",
         "group": "Users",
@@ -85,6 +109,7 @@ def test_zammad_py_ticket_lifecycle(zpy, zadmin, live_server):
     assert "Couldn't find Ticket" in str(missing.value)
 
     admin = ZammadAPI(url=f"{live_server.url}/api/v1/", http_token=new_key(zadmin))
+    sessions(admin)
     admin.ticket.destroy(ticket_id)
     assert not Ticket.objects.filter(pk=ticket_id).exists()
     with pytest.raises(HTTPError):
@@ -116,7 +141,7 @@ def test_zammad_py_lookups_and_me(zpy, zagent):
     assert [o["name"] for o in zpy.organization.all()] == ["Acme Inc"]
 
 
-def test_zammadoo_ticket_lifecycle(zoo, zadmin, live_server):
+def test_zammadoo_ticket_lifecycle(zoo, zadmin, live_server, sessions):
     ticket = zoo.tickets.create("Mail is down", group="Users", customer="guess:bob@acme.example",
                                 article={"body": "No mail since 9am"})
     assert ticket.title == "Mail is down" and ticket.state.name == "new" and ticket.priority.name == "2 normal"
@@ -149,6 +174,7 @@ def test_zammadoo_ticket_lifecycle(zoo, zadmin, live_server):
     assert missing.value.response.status_code == 404
 
     admin = Zammadoo(f"{live_server.url}/api/v1", http_token=new_key(zadmin))
+    sessions(admin)
     admin.tickets(ticket.id).delete()
     assert not Ticket.objects.filter(pk=ticket.id).exists()
 
@@ -162,12 +188,14 @@ def test_zammadoo_pages_to_the_end(zoo):
     assert sorted(found) == sorted(ids)
 
 
-def test_basic_auth_with_email_and_password(live_server, zagent, org):
+def test_basic_auth_with_email_and_password(live_server, zagent, org, sessions):
     zagent.set_password("s3cret")
     zagent.save()
     by_email = ZammadAPI(url=f"{live_server.url}/api/v1/", username=zagent.email, password="s3cret")
+    sessions(by_email)
     assert by_email.user.me()["id"] == zagent.pk
     wrong = Zammadoo(f"{live_server.url}/api/v1", http_auth=(zagent.username, "nope"))
+    sessions(wrong)
     with pytest.raises(HTTPError) as failed:
         wrong.users.me()
     assert failed.value.response.status_code == 401
