@@ -60,8 +60,20 @@ def status_for_state(state_id: int) -> TicketStatus | None:
     return TicketStatus.objects.filter(pk=state["status_id"]).first()
 
 
+#: The ticket's ``metadata`` key holding the Zammad state a client last set.
+STATE_KEY = "zammad_state_id"
+#: The ticket's ``metadata`` key holding Zammad's ``note`` field.
+NOTE_KEY = "zammad_note"
+
+
 def state_for_ticket(ticket: Ticket) -> int:
-    """The Zammad state id a ticket shows (``ZAMMAD_STATE_FOR_STATUS``, ``ZAMMAD_NEW_STATE_ID``)."""
+    """The Zammad state id a ticket shows: the one a client last set while the ticket is
+    still in that state's status (two states may share a status: ``pending reminder`` and
+    ``pending close``), else ``ZAMMAD_NEW_STATE_ID`` for an untouched new ticket, else
+    ``ZAMMAD_STATE_FOR_STATUS``."""
+    chosen = (ticket.metadata or {}).get(STATE_KEY)
+    if isinstance(chosen, int) and states().get(chosen, {}).get("status_id") == ticket.status_id:
+        return chosen
     new = helpdesk_settings.ZAMMAD_NEW_STATE_ID
     if (
         new is not None

@@ -61,7 +61,7 @@ def ticket_data(
         "title": ticket.subject,
         "owner_id": owner.pk if owner else None,
         "customer_id": ticket.requester_id,
-        "note": (ticket.metadata or {}).get("zammad_note"),
+        "note": (ticket.metadata or {}).get(mapping.NOTE_KEY),
         "first_response_at": date(ticket.first_response_at),
         "first_response_escalation_at": None,
         "first_response_in_min": None,
@@ -385,32 +385,33 @@ def find_user(value: Any, field: str) -> Any:
 
 
 def find_department(data: Mapping[str, Any]) -> Department | None:
-    """``group_id`` or ``group`` (a name); None when neither is sent."""
-    if data.get("group_id") is not None:
-        pk = as_id(data["group_id"], "group_id")
-        department = Department.objects.filter(pk=pk).first()
-        if department is None:
-            raise Unprocessable(_("No lookup value found for 'group_id': %(v)r") % {"v": pk})
-        return department
+    """``group`` (a name) or ``group_id``; None when neither is sent. A name wins over an
+    id, as in Zammad (``association_name_to_id_convert``)."""
     if data.get("group") is not None:
         name = as_text(data["group"], "group")
         department = mapping.department_for_group(name)
         if department is None:
             raise Unprocessable(_("No lookup value found for 'group': %(v)r") % {"v": name[:200]})
         return department
+    if data.get("group_id") is not None:
+        pk = as_id(data["group_id"], "group_id")
+        department = Department.objects.filter(pk=pk).first()
+        if department is None:
+            raise Unprocessable(_("No lookup value found for 'group_id': %(v)r") % {"v": pk})
+        return department
     return None
 
 
 def find_state(data: Mapping[str, Any]) -> tuple[int, Any] | None:
-    """``state_id`` or ``state`` (a name) -> (Zammad state id, our status); None if not sent."""
-    if data.get("state_id") is not None:
-        state_id = as_id(data["state_id"], "state_id")
-    elif data.get("state") is not None:
+    """``state`` (a name) or ``state_id`` -> (Zammad state id, our status); None if not sent."""
+    if data.get("state") is not None:
         state_id = mapping.state_by_name(as_text(data["state"], "state"))
         if state_id is None:
             names = ", ".join(s["name"] for s in mapping.states().values())
             raise Unprocessable(_("No lookup value found for 'state': %(v)r. Known: %(k)s.") % {
                 "v": str(data["state"])[:100], "k": names})
+    elif data.get("state_id") is not None:
+        state_id = as_id(data["state_id"], "state_id")
     else:
         return None
     status = mapping.status_for_state(state_id)
@@ -420,15 +421,15 @@ def find_state(data: Mapping[str, Any]) -> tuple[int, Any] | None:
 
 
 def find_priority(data: Mapping[str, Any]) -> Any:
-    """``priority_id`` or ``priority`` (a name) -> our priority; None if not sent."""
-    if data.get("priority_id") is not None:
-        priority_id = as_id(data["priority_id"], "priority_id")
-    elif data.get("priority") is not None:
+    """``priority`` (a name) or ``priority_id`` -> our priority; None if not sent."""
+    if data.get("priority") is not None:
         priority_id = mapping.priority_by_name(as_text(data["priority"], "priority"))
         if priority_id is None:
             names = ", ".join(p["name"] for p in mapping.priorities().values())
             raise Unprocessable(_("No lookup value found for 'priority': %(v)r. Known: %(k)s.") % {
                 "v": str(data["priority"])[:100], "k": names})
+    elif data.get("priority_id") is not None:
+        priority_id = as_id(data["priority_id"], "priority_id")
     else:
         return None
     priority = mapping.our_priority(priority_id)
@@ -438,24 +439,25 @@ def find_priority(data: Mapping[str, Any]) -> Any:
 
 
 def find_organization(data: Mapping[str, Any]) -> Client | None:
-    if data.get("organization_id") is not None:
-        pk = as_id(data["organization_id"], "organization_id")
-        client = Client.objects.filter(pk=pk).first()
-        if client is None:
-            raise Unprocessable(_("No lookup value found for 'organization_id': %(v)r") % {"v": pk})
-        return client
+    """``organization`` (a name) or ``organization_id``; None when neither is sent."""
     if data.get("organization") is not None:
         name = as_text(data["organization"], "organization").strip()
         client = Client.objects.filter(name__iexact=name).order_by("pk").first()
         if client is None:
             raise Unprocessable(_("No lookup value found for 'organization': %(v)r") % {"v": name[:200]})
         return client
+    if data.get("organization_id") is not None:
+        pk = as_id(data["organization_id"], "organization_id")
+        client = Client.objects.filter(pk=pk).first()
+        if client is None:
+            raise Unprocessable(_("No lookup value found for 'organization_id': %(v)r") % {"v": pk})
+        return client
     return None
 
 
 def find_owner(data: Mapping[str, Any]) -> tuple[bool, Any]:
     """(sent, user or None): ``owner_id``/``owner``; null, 0 or ``"-"`` unassigns."""
-    for key in ("owner_id", "owner"):
+    for key in ("owner", "owner_id"):
         if key in data:
             value = data[key]
             if value in (None, 0, "0", "", "-"):

@@ -278,7 +278,8 @@ class TicketList(ZammadView):
                     assignees=[owner] if owner is not None else (),
                     tags=z.tag_names(data["tags"]) if data.get("tags") else (),
                     custom_fields=custom or None,
-                    metadata={"zammad_note": note} if note else None,
+                    metadata={**({mapping.NOTE_KEY: note} if note else {}),
+                              **({mapping.STATE_KEY: state[0]} if state else {})} or None,
                     silent=True,
                 )
                 self.add_time(ticket, article)
@@ -350,11 +351,14 @@ class TicketDetail(ZammadView):
             note = data["note"]
             if note is not None and not isinstance(note, str):
                 raise Unprocessable(_("note must be a string."))
-            if note != (ticket.metadata or {}).get("zammad_note"):
-                changes["metadata"] = {**(ticket.metadata or {}), "zammad_note": note}
+            if note != (ticket.metadata or {}).get(mapping.NOTE_KEY):
+                changes["metadata"] = {**(ticket.metadata or {}), mapping.NOTE_KEY: note}
         if custom:
             changes["custom_fields"] = custom
         state = z.find_state(data)
+        if state is not None and state[0] != mapping.state_for_ticket(ticket):
+            # Remembered, so a state that shares its status with another shows as sent.
+            changes["metadata"] = {**changes.get("metadata", ticket.metadata or {}), mapping.STATE_KEY: state[0]}
         if state is not None and state[1].pk == ticket.status_id:
             state = None
         owner_sent, owner = z.find_owner(data)

@@ -217,6 +217,25 @@ def test_update_like_the_docs(zapi, org, zagent):
     assert ticket.notes_count == 1 and Reply.objects.get(ticket=ticket).type == ReplyType.NOTE
 
 
+def test_states_sharing_a_status_round_trip(zapi, org):
+    ticket_id = create_ticket(zapi, state="pending close")["id"]
+    assert zapi.get(f"{BASE}/tickets/{ticket_id}").json()["state_id"] == 7
+    data = zapi.put(f"{BASE}/tickets/{ticket_id}", {"state": "pending reminder"}, format="json").json()
+    assert data["state_id"] == 3 and StatusChange.objects.filter(ticket_id=ticket_id).count() == 1
+    assert zapi.put(f"{BASE}/tickets/{ticket_id}", {"state": "open"}, format="json").json()["state_id"] == 2
+    fresh = create_ticket(zapi)["id"]
+    assert zapi.put(f"{BASE}/tickets/{fresh}", {"state": "open"}, format="json").json()["state_id"] == 2
+    # a status changed elsewhere (the admin, the native API) shows as its own state again
+    services.ticket_change_status(ticket=Ticket.objects.get(pk=fresh), status=TicketStatus.objects.get(pk=2))
+    assert zapi.get(f"{BASE}/tickets/{fresh}").json()["state_id"] == 4
+
+
+def test_names_win_over_ids_as_in_zammad(zapi, org):
+    sales = factories.DepartmentFactory(name="Sales")
+    data = create_ticket(zapi, group="Sales", group_id=99999, priority="3 high", priority_id=1)
+    assert data["group_id"] == sales.pk and data["priority_id"] == 3
+
+
 def test_update_state_owner_customer_note(zapi, org, zagent, customer):
     ticket_id = create_ticket(zapi)["id"]
     data = zapi.put(f"{BASE}/tickets/{ticket_id}", {"state_id": 4, "owner_id": zagent.pk,
@@ -241,7 +260,8 @@ def test_put_back_of_a_read_ticket_changes_only_what_changed(zapi, org):
     ({"title": ""}, "title"),
     ({"title": None}, "title"),
     ({"state": "merged"}, "state"),
-    ({"priority_id": 0}, "priority_id"),
+    ({"priority": None, "priority_id": 0}, "priority_id"),
+    ({"state": None, "state_id": "x"}, "state_id"),
     ({"group_id": 424242}, "group_id"),
     ({"owner_id": "nobody"}, "owner_id"),
     ({"customer_id": None}, "customer"),
