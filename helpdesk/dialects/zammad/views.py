@@ -494,7 +494,11 @@ class ArticleCreate(ZammadView):
                 self.add_time(ticket, article)
         except DjangoValidationError as exc:
             raise unprocessable(exc, FIELD_NAMES) from None
-        return Response(z.reply_article_data(reply), status=201)
+        data = z.reply_article_data(reply)
+        if article["time_unit"] is not None:
+            # What this article accounted (Zammad's "12.0"); the ticket keeps the total.
+            data["time_unit"] = str(float(article["time_unit"]))
+        return Response(data, status=201)
 
 
 class ArticleDetail(ZammadView):
