@@ -21,7 +21,7 @@ from rest_framework import authentication, exceptions
 from ...api.authentication import APIKeyAuthentication
 from ...models import APIKey
 from ...permissions import can_act_on_behalf_of
-from .mapping import MAX_ID
+from .mapping import parse_id
 
 
 class ZammadAuthentication(authentication.BaseAuthentication):
@@ -98,8 +98,8 @@ class ZammadAuthentication(authentication.BaseAuthentication):
         User = get_user_model()
         manager = User._default_manager
         found = None
-        if target.isdigit() and int(target) <= MAX_ID:
-            found = manager.filter(pk=int(target)).first()
+        if parse_id(target) is not None:
+            found = manager.filter(pk=parse_id(target)).first()
         if found is None:
             found = manager.filter(**{User.USERNAME_FIELD: target}).first()
         if found is None and "@" in target:

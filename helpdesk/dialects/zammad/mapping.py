@@ -28,6 +28,18 @@ ROLE_IDS = {"Admin": 1, "Agent": 2, "Customer": 3}
 MAX_ID = 2**63 - 1
 
 
+def parse_id(text: object) -> int | None:
+    """An id from a URL or a string: ASCII digits within the id column's range, else None
+    (``"²".isdigit()`` is true and 5000 digits overflow ``int()``: neither reaches it)."""
+    if isinstance(text, str):
+        text = text.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 19:
+            number = int(text)
+            if 0 < number <= MAX_ID:
+                return number
+    return None
+
+
 def date(value: datetime.datetime | None) -> str | None:
     """Zammad's timestamps: UTC, milliseconds, ``Z`` (``2021-11-03T11:51:13.790Z``)."""
     if value is None:

@@ -351,10 +351,9 @@ def as_id(value: Any, field: str) -> int:
     """A Zammad id: a whole number or its digits; anything else is a 422."""
     if isinstance(value, bool):
         raise Unprocessable(_("%(f)s must be an id (a whole number).") % {"f": field})
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-        number = int(value)
-        if 0 < number <= MAX_ID:
-            return number
+    number = value if isinstance(value, int) else mapping.parse_id(value)
+    if number is not None and 0 < number <= MAX_ID:
+        return number
     raise Unprocessable(_("%(f)s must be an id (a whole number).") % {"f": field})
 
 
@@ -368,7 +367,7 @@ def find_user(value: Any, field: str) -> Any:
     """A user by id, username or email (Zammad's ``customer``/``owner`` lookups)."""
     User = get_user_model()
     manager = User._default_manager
-    if isinstance(value, str) and not value.strip().isdigit():
+    if isinstance(value, str) and mapping.parse_id(value) is None:
         text = value.strip()
         found = manager.filter(**{User.USERNAME_FIELD: text}).first()
         if found is None:

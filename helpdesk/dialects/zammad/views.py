@@ -36,7 +36,7 @@ from . import mapping
 from . import serializers as z
 from .auth import ZammadAuthentication
 from .errors import Unprocessable, exception_handler, unprocessable
-from .mapping import MAX_ID
+from .mapping import parse_id
 
 #: Service field names -> Zammad's, for 422 messages.
 FIELD_NAMES = {
@@ -506,9 +506,9 @@ class ArticleDetail(ZammadView):
 
     def get(self, request: Request, pk: str) -> Response:
         missing = exceptions.NotFound(_("Couldn't find Ticket::Article with 'id'=%(id)s") % {"id": pk[:30]})
-        if not pk.isdigit() or not 0 < int(pk) <= MAX_ID:
+        if parse_id(pk) is None:
             raise missing
-        kind, row_id = mapping.parse_article_id(int(pk))
+        kind, row_id = mapping.parse_article_id(parse_id(pk))
         if kind == "ticket":
             try:
                 return Response(z.opening_article_data(selectors.ticket_get(user=request.user, pk=row_id)))
@@ -624,10 +624,10 @@ class StateList(ZammadView):
 
 class StateDetail(ZammadView):
     def get(self, request: Request, pk: str) -> Response:
-        state = mapping.states().get(int(pk)) if pk.isdigit() else None
+        state = mapping.states().get(parse_id(pk))
         if state is None:
             raise exceptions.NotFound(_("Couldn't find Ticket::State with 'id'=%(id)s") % {"id": pk[:30]})
-        return Response(z.state_data(int(pk), state, expand=self.expand()))
+        return Response(z.state_data(parse_id(pk), state, expand=self.expand()))
 
 
 class PriorityList(ZammadView):
@@ -637,10 +637,10 @@ class PriorityList(ZammadView):
 
 class PriorityDetail(ZammadView):
     def get(self, request: Request, pk: str) -> Response:
-        entry = mapping.priorities().get(int(pk)) if pk.isdigit() else None
+        entry = mapping.priorities().get(parse_id(pk))
         if entry is None:
             raise exceptions.NotFound(_("Couldn't find Ticket::Priority with 'id'=%(id)s") % {"id": pk[:30]})
-        return Response(z.priority_data(int(pk), entry))
+        return Response(z.priority_data(parse_id(pk), entry))
 
 
 class GroupList(ZammadView):
@@ -651,7 +651,7 @@ class GroupList(ZammadView):
 
 class GroupDetail(ZammadView):
     def get(self, request: Request, pk: str) -> Response:
-        department = Department.objects.filter(pk=int(pk)).first() if pk.isdigit() and int(pk) <= MAX_ID else None
+        department = Department.objects.filter(pk=parse_id(pk)).first() if parse_id(pk) else None
         if department is None:
             raise exceptions.NotFound(_("Couldn't find Group with 'id'=%(id)s") % {"id": pk[:30]})
         return Response(z.group_data(department))
@@ -679,8 +679,8 @@ class OrganizationSearch(ZammadView):
 class OrganizationDetail(ZammadView):
     def get(self, request: Request, pk: str) -> Response:
         found = None
-        if pk.isdigit() and int(pk) <= MAX_ID:
-            found = selectors.client_list(user=request.user).filter(pk=int(pk)).first()
+        if parse_id(pk) is not None:
+            found = selectors.client_list(user=request.user).filter(pk=parse_id(pk)).first()
         if found is None:
             raise exceptions.NotFound(_("Couldn't find Organization with 'id'=%(id)s") % {"id": pk[:30]})
         return Response(z.organization_data(found, expand=self.expand()))
@@ -749,8 +749,8 @@ class UserSearch(ZammadView):
 class UserDetail(ZammadView):
     def get(self, request: Request, pk: str) -> Response:
         found = None
-        if pk.isdigit() and int(pk) <= MAX_ID:
-            found = selectors.user_list(user=request.user).filter(pk=int(pk)).first()
+        if parse_id(pk) is not None:
+            found = selectors.user_list(user=request.user).filter(pk=parse_id(pk)).first()
         if found is None:
             raise exceptions.NotFound(_("Couldn't find User with 'id'=%(id)s") % {"id": pk[:30]})
         return Response(z.user_data(found, expand=self.expand()))

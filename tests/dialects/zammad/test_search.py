@@ -82,3 +82,18 @@ def test_customer_search_sees_only_their_organization(customer_api, tickets):
 def test_customer_search_never_matches_internal_notes(customer_api, zagent, tickets):
     services.reply_post(ticket=tickets[3], author=zagent, text="secretword", type="note")
     assert customer_api.get(f"{BASE}/tickets/search?query=secretword").json()["tickets"] == []
+
+
+@pytest.mark.parametrize("query", ["²", "9" * 5000, "number:²", "number:" + "9" * 30])
+def test_odd_numbers_are_no_500(zapi, tickets, query):
+    response = zapi.get(f"{BASE}/tickets/search", {"query": query})
+    assert response.status_code in (200, 422)
+    if response.status_code == 200:
+        assert response.json()["tickets"] == []
+
+
+@pytest.mark.parametrize("path", ["tickets/²", "groups/²", "users/²", "organizations/²", "ticket_states/²",
+                                  "ticket_priorities/²", "ticket_articles/²", "groups/" + "9" * 5000,
+                                  "ticket_articles/" + "9" * 5000, "tickets/" + "9" * 5000])
+def test_odd_ids_in_urls_are_404(zapi, path):
+    assert zapi.get(f"{BASE}/{path}").status_code == 404
