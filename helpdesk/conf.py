@@ -64,6 +64,11 @@ DEFAULTS: dict[str, Any] = {
     "OVERVIEW_CACHE_SECONDS": 60,
     # Dotted path to the class that turns helpdesk events into notifications.
     "NOTIFIER": "helpdesk.notify.NullNotifier",
+    # The task layer (helpdesk.events.tasks): attempts in all for a task that raises, and
+    # the retry delay: this many seconds, doubled per attempt, capped.
+    "TASK_MAX_ATTEMPTS": 5,
+    "TASK_RETRY_BACKOFF_SECONDS": 10,
+    "TASK_RETRY_MAX_DELAY_SECONDS": 3600,
     # The Zammad dialect (helpdesk.dialects.zammad, docs/dialects/zammad.md).
     # Zammad state id -> its name, its state type and the id of our status it means.
     "ZAMMAD_STATES": {
