@@ -67,6 +67,7 @@ SORTS = {
     "customer_id": "requester_id", "organization_id": "client_id",
 }
 _TRUE = ("true", "1", "yes")
+_NESTED = re.compile(r"(\w+)\[(\w+)\]")
 
 
 class ZammadView(APIView):
@@ -113,8 +114,20 @@ class ZammadView(APIView):
 
     def body(self) -> dict[str, Any]:
         data = self.request.data
-        if hasattr(data, "dict"):  # a form: one value per key
-            data = data.dict()
+        if hasattr(data, "dict"):
+            # A form, as Rails reads it: one value per key, ``article[body]=...`` nested.
+            flat, data = data.dict(), {}
+            for key, value in flat.items():
+                match = _NESTED.fullmatch(key)
+                if match:
+                    inner = data.setdefault(match.group(1), {})
+                    if not isinstance(inner, dict):
+                        raise Unprocessable(_("%(k)s is sent both as a value and as an object.") % {"k": match.group(1)})
+                    inner[match.group(2)] = value
+                elif isinstance(data.get(key), dict):
+                    raise Unprocessable(_("%(k)s is sent both as a value and as an object.") % {"k": key[:50]})
+                else:
+                    data[key] = value
         if not isinstance(data, dict):
             raise Unprocessable(_("The request body must be a JSON object."))
         return data

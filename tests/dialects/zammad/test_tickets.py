@@ -306,3 +306,13 @@ def test_delete_needs_the_permission(zapi, zadmin_api, org):
 def test_unknown_route_and_method(zapi):
     assert "No route matches [GET] /api/v1/knowledge_bases" in error_of(zapi.get(f"{BASE}/knowledge_bases"), 404)
     error_of(zapi.patch(f"{BASE}/tickets/1", {}, format="json"), 405)
+
+
+def test_form_encoded_create_with_rails_style_article(zapi, org):
+    response = zapi.post(f"{BASE}/tickets", {
+        "title": "From a form", "group": "Users", "customer_id": "guess:form@acme.example",
+        "article[body]": "Sent with curl -d", "article[internal]": "false"})
+    assert response.status_code == 201, response.content
+    assert Ticket.objects.get(pk=response.json()["id"]).message == "Sent with curl -d"
+    clash = zapi.post(f"{BASE}/tickets", {"title": "x", "group": "Users", "article": "a", "article[body]": "b"})
+    assert clash.status_code == 422
