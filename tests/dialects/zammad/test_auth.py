@@ -101,3 +101,12 @@ def test_a_customer_cannot_act_on_behalf_of_anyone(customer_api, zagent):
 def test_create_with_basic_auth(zagent, org):
     client = basic_client(zagent.email, "pw")
     assert create_ticket(client)["created_by_id"] == zagent.pk
+
+
+def test_throttled_is_429_in_zammads_shape(settings, zapi):
+    settings.HELPDESK = {"THROTTLE_RATES": {"anon": "1/min", "user": "2/min", "upsert": None}}
+    assert me(zapi).status_code == 200
+    assert me(zapi).status_code == 200
+    response = me(zapi)
+    assert response.status_code == 429 and int(response["Retry-After"]) >= 1
+    assert set(response.json()) == {"error", "error_human"}

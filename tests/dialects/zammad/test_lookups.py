@@ -61,7 +61,7 @@ def test_users(zapi, customer_api, zagent, customer, org):
     assert (me["id"], me["organization_id"], me["roles"], me["role_ids"]) == (customer.pk, org.pk, ["Customer"], [3])
     agent = zapi.get(f"{BASE}/users/{zagent.pk}").json()
     assert agent["role_ids"] == [2] and agent["login"] == zagent.username and agent["email"] == zagent.email
-    found = zapi.get(f"{BASE}/users/search?query=nicole&limit=10").json()
+    found = zapi.get(f"{BASE}/users/search?query=nicole@acme&limit=10").json()  # names are Faker's
     assert [u["id"] for u in found] == [customer.pk]
     assert customer_api.get(f"{BASE}/users/search?query=a").status_code == 403
     assert customer_api.get(f"{BASE}/users/{colleague.pk}").status_code == 200
