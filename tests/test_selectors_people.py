@@ -32,6 +32,10 @@ def test_client_list_by_role():
     assert set(selectors.client_list(user=agent)) == {contact.client, other}
     assert list(selectors.client_list(user=contact.user)) == [contact.client]
     assert list(selectors.client_list(user=factories.UserFactory())) == []
+    limited = factories.AgentFactory()
+    limited.groups.clear()
+    limited.user_permissions.add(Permission.objects.get(codename="view_ticket", content_type__app_label="helpdesk"))
+    assert list(selectors.client_list(user=type(limited).objects.get(pk=limited.pk))) == []
 
 
 def test_can_act_on_behalf_of():

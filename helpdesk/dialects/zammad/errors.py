@@ -69,7 +69,8 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     elif isinstance(exc, (Http404, ObjectDoesNotExist)):
         exc = exceptions.NotFound(_("Not found"))
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied(_("Not authorized"))
+        # A service's refusal names the missing permission; keep it.
+        exc = exceptions.PermissionDenied(str(exc) if str(exc) else _("Not authorized"))
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError()
     if not isinstance(exc, exceptions.APIException):

@@ -17,7 +17,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from ...models import Client, Contact, CustomField, Department, Reply, ReplyType, Ticket
-from ...permissions import contact_client_id, is_agent
+from ...permissions import can_view_notes, contact_client_id, is_agent
 from . import mapping
 from .errors import Unprocessable
 from .mapping import MAX_ID, date
@@ -35,9 +35,9 @@ def _owner(ticket: Ticket) -> Any:
 
 
 def article_count(ticket: Ticket, *, user: Any) -> int:
-    """The opening message plus the replies (and, for agents, the notes) the caller sees."""
+    """The opening message plus the replies (and, for who may read them, the notes) the caller sees."""
     count = 1 + ticket.replies_count
-    if is_agent(user):
+    if can_view_notes(user, ticket):
         count += ticket.notes_count
     return count
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -30,8 +30,8 @@ from ...api.parsers import SafeJSONParser
 from ...api.permissions import IsHelpdeskUser
 from ...api.throttling import AnonThrottle, UserThrottle
 from ...conf import helpdesk_settings
-from ...models import Channel, Client, Department, Reply, ReplyType, Tag, Ticket
-from ...permissions import can_delete_ticket, contact_client_id, is_agent
+from ...models import Channel, Client, Reply, ReplyType, Tag, Ticket
+from ...permissions import can_delete_ticket, is_agent
 from . import mapping
 from . import serializers as z
 from .auth import ZammadAuthentication
@@ -402,7 +402,7 @@ class TicketDetail(ZammadView):
 
     def delete(self, request: Request, pk: str) -> Response:
         ticket = self.ticket(pk)
-        if not can_delete_ticket(request.user):
+        if not can_delete_ticket(request.user, ticket):
             raise exceptions.PermissionDenied(_("Not authorized"))
         services.ticket_delete(ticket=ticket, by=request.user)
         return Response({}, status=200)
@@ -622,7 +622,7 @@ class TagList(ZammadView):
 
     def get(self, request: Request) -> Response:
         self.require_agent()
-        tags = Tag.objects.annotate(count=Count("tickets")).order_by("name")
+        tags = selectors.tag_counts(user=request.user)
         return Response([{"id": t.pk, "name": t.name, "count": t.count} for t in tags])
 
 
@@ -659,12 +659,13 @@ class PriorityDetail(ZammadView):
 class GroupList(ZammadView):
     def get(self, request: Request) -> Response:
         offset, limit = self.page(default=100, most=500)
-        return Response([z.group_data(d) for d in Department.objects.order_by("pk")[offset:offset + limit]])
+        rows = selectors.department_list(user=request.user).order_by("pk")[offset:offset + limit]
+        return Response([z.group_data(d) for d in rows])
 
 
 class GroupDetail(ZammadView):
     def get(self, request: Request, pk: str) -> Response:
-        department = Department.objects.filter(pk=parse_id(pk)).first() if parse_id(pk) else None
+        department = selectors.department_list(user=request.user).filter(pk=parse_id(pk)).first() if parse_id(pk) else None
         if department is None:
             raise exceptions.NotFound(_("Couldn't find Group with 'id'=%(id)s") % {"id": pk[:30]})
         return Response(z.group_data(department))

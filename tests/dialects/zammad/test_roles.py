@@ -71,3 +71,26 @@ def test_customer_updates_with_articles_only(customer_api, theirs):
 def test_customer_cannot_delete(customer_api, theirs):
     assert customer_api.delete(f"{BASE}/tickets/{theirs.pk}").status_code == 403
     assert Ticket.objects.filter(pk=theirs.pk).exists()
+
+
+def test_the_permission_model_applies(org, others):
+    """Agents are what ``helpdesk.permissions`` says: a read-only agent reads but cannot
+    write (the services refuse, 403 naming the permission), a department-limited agent
+    sees only their departments' tickets."""
+    from django.contrib.auth.models import Permission
+
+    from .conftest import token_client
+
+    reader = factories.StaffFactory()
+    reader.user_permissions.add(Permission.objects.get(codename="view_ticket", content_type__app_label="helpdesk"))
+    api = token_client(reader)
+    assert api.get(f"{BASE}/tickets/{others.pk}").status_code == 200
+    response = api.put(f"{BASE}/tickets/{others.pk}", {"title": "Changed"}, format="json")
+    assert response.status_code == 403 and "helpdesk.change_ticket" in response.json()["error"]
+    others.refresh_from_db()
+    assert others.subject == "Someone else's"
+
+    limited = factories.AgentFactory(departments=[factories.DepartmentFactory()])
+    api = token_client(limited)
+    assert api.get(f"{BASE}/tickets/{others.pk}").status_code == 404
+    assert api.get(f"{BASE}/tickets").json() == []
