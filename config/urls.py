@@ -1,5 +1,6 @@
 """URLs of the demo site: the admin at /admin/, the helpdesk API at /api/, its docs at /api/docs/,
-the Planhat dialect at /planhat/ and the Service Provider Pro dialect at /spp/api/."""
+the Zammad dialect at /api/v1/, the Planhat dialect at /planhat/ and the Service Provider Pro
+dialect at /spp/api/."""
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
@@ -16,6 +17,8 @@ urlpatterns = [
         staff_member_required(SpectacularSwaggerView.as_view(url_name="helpdesk-api:schema")),
         name="api-docs",
     ),
+    # The Zammad dialect where Zammad clients expect it (before the API's catch-all).
+    path("api/v1/", include("helpdesk.dialects.zammad.urls")),
     path("api/", include("helpdesk.api.urls")),
     # Dialects: other systems' ticket APIs, for clients written against them.
     path("planhat/", include("helpdesk.dialects.planhat.urls")),

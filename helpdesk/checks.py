@@ -100,4 +100,66 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     for key in ("API_VERSION", "SEARCH_CONFIG"):
         if not isinstance(value[key], str) or not value[key].strip():
             errors.append(Error(f"HELPDESK {key} must be a non-empty string.", id="helpdesk.E008"))
+    errors.extend(_check_zammad(value))
+    return errors
+
+
+#: Zammad's state types (``ticket_state_types``), by name.
+ZAMMAD_STATE_TYPES = ("new", "open", "pending reminder", "pending action", "closed", "merged", "removed")
+
+
+def _check_zammad(value: dict[str, Any]) -> list[Any]:
+    """The Zammad dialect's mapping tables (``ZAMMAD_*``): shapes and cross references."""
+    from .models import Priority
+
+    errors: list[Any] = []
+
+    def error(key: str, message: str) -> None:
+        errors.append(Error(f"HELPDESK {key} {message}", id="helpdesk.E010"))
+
+    slugs = {p.slug for p in Priority}
+    states = value["ZAMMAD_STATES"]
+    if not isinstance(states, dict) or not states or not all(
+        _whole(k) and k > 0 and isinstance(v, dict)
+        and isinstance(v.get("name"), str) and v["name"].strip()
+        and v.get("type") in ZAMMAD_STATE_TYPES
+        and _whole(v.get("status_id")) and v["status_id"] > 0
+        for k, v in states.items()
+    ):
+        error("ZAMMAD_STATES", "must map Zammad state ids to {'name': str, 'type': one of "
+              f"{', '.join(ZAMMAD_STATE_TYPES)}, 'status_id': a status id}}.")
+        states = {}
+    elif len({v["name"].strip().lower() for v in states.values()}) != len(states):
+        error("ZAMMAD_STATES", "has two states with the same name.")
+    reverse = value["ZAMMAD_STATE_FOR_STATUS"]
+    if not isinstance(reverse, dict) or not all(_whole(k) and k > 0 and _whole(v) for k, v in reverse.items()):
+        error("ZAMMAD_STATE_FOR_STATUS", "must map status ids to Zammad state ids.")
+    elif states and not set(reverse.values()) <= set(states):
+        error("ZAMMAD_STATE_FOR_STATUS", "names Zammad state ids that ZAMMAD_STATES lacks.")
+    new = value["ZAMMAD_NEW_STATE_ID"]
+    if new is not None and (not _whole(new) or (states and new not in states)):
+        error("ZAMMAD_NEW_STATE_ID", "must be one of the ZAMMAD_STATES ids, or None.")
+    priorities = value["ZAMMAD_PRIORITIES"]
+    if not isinstance(priorities, dict) or not priorities or not all(
+        _whole(k) and k > 0 and isinstance(v, dict)
+        and isinstance(v.get("name"), str) and v["name"].strip() and v.get("priority") in slugs
+        for k, v in priorities.items()
+    ):
+        error("ZAMMAD_PRIORITIES", f"must map Zammad priority ids to {{'name': str, 'priority': one of "
+              f"{', '.join(sorted(slugs))}}}.")
+        priorities = {}
+    back = value["ZAMMAD_PRIORITY_FOR_PRIORITY"]
+    if not isinstance(back, dict) or set(back) != slugs or not all(_whole(v) for v in back.values()):
+        error("ZAMMAD_PRIORITY_FOR_PRIORITY", f"must map each of {', '.join(sorted(slugs))} to a Zammad priority id.")
+    elif priorities and not set(back.values()) <= set(priorities):
+        error("ZAMMAD_PRIORITY_FOR_PRIORITY", "names Zammad priority ids that ZAMMAD_PRIORITIES lacks.")
+    groups = value["ZAMMAD_GROUPS"]
+    if not isinstance(groups, dict) or not all(
+        isinstance(k, str) and k.strip() and (v is None or (isinstance(v, str) and v.strip()))
+        for k, v in groups.items()
+    ):
+        error("ZAMMAD_GROUPS", "must map Zammad group names to a department name or None (the default department).")
+    org = value["ZAMMAD_DEFAULT_ORGANIZATION_ID"]
+    if org is not None and (not _whole(org) or org <= 0):
+        error("ZAMMAD_DEFAULT_ORGANIZATION_ID", "must be a client id or None.")
     return errors

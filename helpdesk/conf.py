@@ -79,6 +79,36 @@ DEFAULTS: dict[str, Any] = {
     "TASK_MAX_ATTEMPTS": 5,
     "TASK_RETRY_BACKOFF_SECONDS": 10,
     "TASK_RETRY_MAX_DELAY_SECONDS": 3600,
+    # The Zammad dialect (helpdesk.dialects.zammad, docs/dialects/zammad.md).
+    # Zammad state id -> its name, its state type and the id of our status it means.
+    "ZAMMAD_STATES": {
+        1: {"name": "new", "type": "new", "status_id": 1},
+        2: {"name": "open", "type": "open", "status_id": 1},
+        3: {"name": "pending reminder", "type": "pending reminder", "status_id": 3},
+        4: {"name": "closed", "type": "closed", "status_id": 2},
+        7: {"name": "pending close", "type": "pending action", "status_id": 3},
+    },
+    # Our status id -> the Zammad state id shown for it; a status not listed shows as
+    # closed (4) when it counts as closed, else open (2).
+    "ZAMMAD_STATE_FOR_STATUS": {1: 2, 2: 4, 3: 3, 4: 2, 5: 2},
+    # Shown for a ticket still in DEFAULT_STATUS_ID that no agent has answered and whose
+    # status never changed (Zammad's "new"); None: never.
+    "ZAMMAD_NEW_STATE_ID": 1,
+    # Zammad priority id -> its name and our priority.
+    "ZAMMAD_PRIORITIES": {
+        1: {"name": "1 low", "priority": "normal"},
+        2: {"name": "2 normal", "priority": "normal"},
+        3: {"name": "3 high", "priority": "high"},
+        4: {"name": "4 urgent", "priority": "urgent"},
+    },
+    # Our priority -> the Zammad priority id shown for it.
+    "ZAMMAD_PRIORITY_FOR_PRIORITY": {"normal": 2, "high": 3, "urgent": 4},
+    # Zammad group names that are not department names -> a department name, or None for
+    # the default department. Other group names are department names.
+    "ZAMMAD_GROUPS": {"Users": None},
+    # A client id for tickets whose customer belongs to no organization (e.g. a free-mail
+    # address); None: such a ticket needs an organization_id, else it is a 422.
+    "ZAMMAD_DEFAULT_ORGANIZATION_ID": None,
 }
 
 # Keys whose value is a dotted path, imported on first access.

@@ -192,3 +192,9 @@ def can_view_clients(user: Any) -> bool:
 
 def can_view_projects(user: Any) -> bool:
     return is_agent(user) and _has(user, "view_project")
+
+
+def can_act_on_behalf_of(user: Any) -> bool:
+    """May send requests as another user (Zammad's ``X-On-Behalf-Of``): an agent who may
+    change users (``auth.change_user``, Zammad's ``admin.user``)."""
+    return bool(is_agent(user) and user.has_perm("auth.change_user"))

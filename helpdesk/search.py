@@ -77,7 +77,8 @@ def search_tickets(queryset: QuerySet[Ticket], text: str, *, user: Any) -> Query
     if _looks_like_email(text):
         requesters = User._default_manager.filter(email__icontains=text).values("pk")
         parts.append(Ticket.objects.filter(requester_id__in=requesters).values("pk"))
-    if text.isdigit() and int(text) <= _MAX_ID:
+    # ASCII digits only, and few: "²".isdigit() is true, and int() refuses 5000 digits.
+    if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= _MAX_ID:
         parts.append(Ticket.objects.filter(pk=int(text)).values("pk"))
 
     documents = None

@@ -12,8 +12,15 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Department, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
-from .permissions import agent_department_ids, can_view_history, can_view_notes, contact_client_id, is_agent
+from .models import Client, Department, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
+from .permissions import (
+    agent_department_ids,
+    can_view_clients,
+    can_view_history,
+    can_view_notes,
+    contact_client_id,
+    is_agent,
+)
 
 #: The largest id a BigAutoField holds.
 _MAX_ID = 2**63 - 1
@@ -108,3 +115,33 @@ def tag_counts(*, user: Any) -> QuerySet[Tag]:
 
 def status_list() -> QuerySet[TicketStatus]:
     return TicketStatus.objects.all()
+
+
+def user_list(*, user: Any) -> QuerySet[Any]:
+    """The people ``user`` may look up: agents every user, a contact themselves and their
+    client's other contacts, anyone else only themselves."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    qs = User._default_manager.select_related("helpdesk_contact__client").order_by("pk")
+    if is_agent(user):
+        return qs
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    client_id = contact_client_id(user)
+    if client_id is None:
+        return qs.filter(pk=user.pk)
+    # A contact sees the other contacts of their client (Zammad's "same organization").
+    return qs.filter(Q(pk=user.pk) | Q(helpdesk_contact__client_id=client_id))
+
+
+def client_list(*, user: Any) -> QuerySet[Client]:
+    """The clients (organizations) ``user`` may see: agents with ``view_client`` all, a
+    contact their own, anyone else none."""
+    qs = Client.objects.prefetch_related("domains").order_by("pk")
+    if is_agent(user):
+        return qs if can_view_clients(user) else qs.none()
+    client_id = contact_client_id(user)
+    if client_id is None:
+        return qs.none()
+    return qs.filter(pk=client_id)

@@ -591,3 +591,34 @@ def reply_delete(*, reply: Reply, by: Any = None) -> None:
             last=Max("created_at")
         )["last"]
     Ticket.objects.filter(pk=ticket_id).update(**updates)
+
+
+@transaction.atomic
+def ticket_remove_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> list[Tag]:
+    """Take ``tags`` (names, case-insensitive) off the ticket; names it lacks are ignored.
+    Returns the tags removed; ``updated_at`` moves only when one was."""
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
+    wanted = {name.lower() for name in clean_tag_names(tags)}
+    rows = [tag for tag in Tag.objects.filter(tickets=ticket) if tag.name.lower() in wanted]
+    if rows:
+        ticket.tags.remove(*rows)
+        ticket.updated_at = timezone.now()
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+    return rows
+
+
+@transaction.atomic
+def ticket_add_time_spent(*, ticket: Ticket, minutes: Any, by: Any = None) -> Ticket:
+    """Add ``minutes`` (a number, 0 to 99999999) to the ticket's time spent, in one UPDATE,
+    so concurrent additions all count; a total past the column's range is a ValidationError."""
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
+    minutes = _clean_time_spent(minutes)
+    now = timezone.now()
+    changed = (
+        Ticket.objects.filter(pk=ticket.pk, time_spent__lt=decimal.Decimal(10**8) - minutes)
+        .update(time_spent=F("time_spent") + minutes, updated_at=Greatest(F("updated_at"), Value(now)))
+    )
+    if not changed:
+        raise ValidationError({"time_spent": [_("The ticket's time spent would pass 99999999 minutes.")]})
+    ticket.refresh_from_db(fields=["time_spent", "updated_at"])
+    return ticket
