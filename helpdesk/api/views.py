@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from .. import selectors, services
 from ..conf import helpdesk_settings
+from ..limits import parse_id
 from ..models import Channel, Reply, Ticket
 from ..permissions import can_delete_ticket, is_agent
 from .authentication import is_key_request
@@ -361,10 +362,10 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     def delete_reply(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         self.require_agent()
-        reply_id = str(kwargs.get("reply_id", ""))
+        reply_id = parse_id(str(kwargs.get("reply_id", "")))
         reply = None
-        if reply_id.isdigit() and int(reply_id) < 2**63:
-            reply = Reply.objects.filter(pk=int(reply_id), ticket=ticket).first()
+        if reply_id is not None:
+            reply = Reply.objects.filter(pk=reply_id, ticket=ticket).first()
         if reply is None:
             raise NotFound(_("Reply not found on this ticket."))
         services.reply_delete(reply=reply, by=request.user)

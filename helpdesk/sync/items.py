@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from ..limits import parse_id
 from ..models import Client, Department, Ticket, TicketStatus
 from ..services import _clean_priority, _clean_time_spent, clean_tag_names
 
@@ -170,20 +171,6 @@ def _valid_email(value: str) -> bool:
     return True
 
 
-_MAX_ID = 2**63 - 1
-
-
-def parse_id(value: Any) -> int | None:
-    """A database id from an int or a string of digits; None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
-        value = int(value.strip())
-    if isinstance(value, int) and 0 < value <= _MAX_ID:
-        return value
-    return None
-
-
 def parse_item(index: int, raw: Any) -> Item:
     """Check an item's shape and types; needs no database."""
     item = Item(index=index)
@@ -336,6 +323,8 @@ def _status_ref(item: Item, field: str, value: Any) -> Any:
     if isinstance(value, int):
         return value
     value = value.strip()
-    if value.isdecimal() and value.isascii():
-        return int(value)
+    pk = parse_id(value)
+    if pk is not None:
+        return pk
+    # Digits too many for an id (or an id of 0) match no status: reported as unknown.
     return value.lower()
