@@ -418,13 +418,17 @@ def ticket_change_status(
     """
     if not isinstance(status, TicketStatus) or status.pk is None:
         raise ValidationError({"status": [_("Choose an existing status.")]})
-    current = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+    # The ticket row alone: with a join (select_related) PostgreSQL re-checks the joined
+    # row after waiting for a concurrent change, finds the old status no longer matches,
+    # and returns no row at all (a spurious DoesNotExist).
+    current = Ticket.objects.select_for_update().only("status_id", "updated_at").get(pk=ticket.pk)
     if current.status_id == status.pk:
         return None
+    previous = TicketStatus.objects.get(pk=current.status_id)
     at = at or timezone.now()
-    change = _record_status(ticket, from_status=current.status, to_status=status, by=by, at=at)
+    change = _record_status(ticket, from_status=previous, to_status=status, by=by, at=at)
     fields = {"status": status, "status_changed_at": at, "updated_at": max(at, current.updated_at)}
-    if status.is_closed and not current.status.is_closed:
+    if status.is_closed and not previous.is_closed:
         fields["closed_at"] = at
     elif not status.is_closed:
         fields["closed_at"] = None
