@@ -70,7 +70,7 @@ def run_concurrently(target, count: int) -> list:
     return results
 
 
-def call(method: str, url: str, key: str, body: object = None) -> tuple[int, dict]:
+def call(method: str, url: str, key: str, body: object = None, headers: dict | None = None) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers={
         "Content-Type": "application/json", "Authorization": f"Bearer {key}"})
@@ -78,6 +78,8 @@ def call(method: str, url: str, key: str, body: object = None) -> tuple[int, dic
         with urllib.request.urlopen(request, timeout=JOIN_SECONDS) as response:  # noqa: S310 (the live server)
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as exc:
+        if headers is not None:
+            headers.update(exc.headers)
         return exc.code, json.loads(exc.read() or b"{}")
 
 
@@ -192,3 +194,56 @@ def models_F(name):
     from django.db.models import F
 
     return F(name)
+
+
+@pytest.mark.usefixtures("default_statuses", "no_throttle")
+def test_a_lock_timeout_is_a_503_with_retry_after(live_server):
+    """A ticket row held locked longer than the site's ``lock_timeout``: the requests that
+    need it are refused with 503 and ``Retry-After``, nothing is saved, and they succeed later."""
+    from django.db import transaction
+    from django.db.backends.signals import connection_created
+
+    def short_lock_timeout(sender, connection, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")
+
+    ticket = factories.TicketFactory(status_id=TicketStatus.OPEN, subject="Locked")
+    key = APIKey.objects.create_key(user=factories.AgentFactory(), name="t")[1]
+    base = f"{live_server.url}/api/tickets"
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Ticket.objects.select_for_update().get(pk=ticket.pk)
+                locked.set()
+                release.wait(JOIN_SECONDS)
+        finally:
+            connections.close_all()
+
+    connections.close_all()  # every connection from here on is a new one, with the timeout
+    connection_created.connect(short_lock_timeout)
+    holder = threading.Thread(target=hold, daemon=True)
+    try:
+        holder.start()
+        assert locked.wait(JOIN_SECONDS)
+        retry_after: dict = {}
+        answers = {
+            "status": call("PUT", f"{base}/{ticket.pk}/status", key, {"status": TicketStatus.CLOSED}, retry_after),
+            "reply": call("POST", f"{base}/{ticket.pk}/replies", key, {"ticketreply_text": "hi"}),
+            "upsert": call("PUT", base, key, [{"_id": ticket.pk, "title": "Changed"}]),
+        }
+        read = call("GET", f"{base}/{ticket.pk}", key)
+    finally:
+        release.set()
+        holder.join(JOIN_SECONDS)
+        connection_created.disconnect(short_lock_timeout)
+    for name, (status, body) in answers.items():
+        assert status == 503, (name, body)
+        assert body["error"]["code"] == "service_unavailable"
+    assert retry_after["Retry-After"] == "5"
+    assert read[0] == 200
+    ticket.refresh_from_db()
+    assert (ticket.status_id, ticket.subject, ticket.replies_count) == (TicketStatus.OPEN, "Locked", 0)
+    assert not Reply.objects.exists()
+    assert call("PUT", f"{base}/{ticket.pk}/status", key, {"status": TicketStatus.CLOSED})[0] == 200

@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import signals
+from ..busy import is_lock_timeout
 from ..conf import helpdesk_settings
 from ..models import Ticket
 from ..services import tags_get_or_create
@@ -104,8 +105,9 @@ def _with_retries(items: list[Item], *, by: Any) -> UpsertResult:
                 return _upsert(items, by=by)
         except (IntegrityError, OperationalError) as exc:
             # A concurrent request won a race (a key, a user, a tag, a domain) or a deadlock
-            # was broken; everything rolled back, so starting again sees its rows.
-            if attempt == _RETRIES:
+            # was broken; everything rolled back, so starting again sees its rows. A lock
+            # wait that timed out is not retried: it already waited (the caller answers 503).
+            if attempt == _RETRIES or is_lock_timeout(exc):
                 raise
             logger.info("ticket_bulk_upsert: retrying after %r", exc)
             for item in items:
