@@ -20,6 +20,8 @@ MAX_ASSIGNEES = 100
 MAX_TEXT_LENGTH = 1_000_000
 #: Entries in one upsert item's ``history``.
 MAX_HISTORY_ENTRIES = 1000
+#: Email domains in one upsert item's ``domains``.
+MAX_DOMAINS = 100
 #: Characters of a custom field's value once stored as text (the JSON of it).
 MAX_CUSTOM_FIELD_LENGTH = 10_000
 #: Characters of a ticket's ``metadata`` once stored as JSON.

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from ..limits import parse_id
+from ..limits import MAX_DOMAINS, MAX_HISTORY_ENTRIES, MAX_TEXT_LENGTH, parse_id
 from ..models import Client, Department, Ticket, TicketStatus
 from ..services import _clean_priority, _clean_time_spent, clean_tag_names
 
@@ -213,7 +213,7 @@ def parse_item(index: int, raw: Any) -> Item:
         value = _text(item, raw, name, max_length=_FIELD[field].max_length)
         if value is not MISSING:
             item.values[field] = value.strip() if field == "subject" else value
-    description = _text(item, raw, "description")
+    description = _text(item, raw, "description", max_length=MAX_TEXT_LENGTH)
     if description is not MISSING:
         item.values["message"] = description
     url = _text(item, raw, "url", max_length=_FIELD["external_url"].max_length)
@@ -261,6 +261,8 @@ def parse_item(index: int, raw: Any) -> Item:
             domains = [domains]
         if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
             item.error("domains", _("Enter a list of domain names."))
+        elif len(domains) > MAX_DOMAINS:
+            item.error("domains", _("At most %(n)d domains.") % {"n": MAX_DOMAINS})
         else:
             for domain in domains:
                 domain = domain.strip().lower().lstrip("@")
@@ -277,6 +279,8 @@ def parse_item(index: int, raw: Any) -> Item:
     if history is not None:
         if not isinstance(history, list):
             item.error("history", _("Enter a list of {status, time} objects."))
+        elif len(history) > MAX_HISTORY_ENTRIES:
+            item.error("history", _("At most %(n)d history entries.") % {"n": MAX_HISTORY_ENTRIES})
         else:
             item.history = []
             for n, entry in enumerate(history):
