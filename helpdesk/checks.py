@@ -88,3 +88,37 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         if not isinstance(value[key], str) or not value[key].strip():
             errors.append(Error(f"HELPDESK {key} must be a non-empty string.", id="helpdesk.E008"))
     return errors
+
+
+@register(Tags.compatibility)
+def check_sqlite_options(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """SQLite without a busy timeout or IMMEDIATE transactions fails concurrent writes
+    ("database is locked") instead of letting them wait their turn (README, "SQLite")."""
+    from django.conf import settings
+
+    return sqlite_warnings(getattr(settings, "DATABASES", {}))
+
+
+def sqlite_warnings(databases: dict[str, Any]) -> list[Any]:
+    import django
+    from django.core.checks import Warning
+
+    warnings: list[Any] = []
+    for alias, database in databases.items():
+        if database.get("ENGINE") != "django.db.backends.sqlite3":
+            continue
+        options = database.get("OPTIONS") or {}
+        missing = []
+        timeout = options.get("timeout")
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 5:
+            missing.append('"timeout": 20')
+        if django.VERSION >= (5, 1) and str(options.get("transaction_mode", "")).upper() != "IMMEDIATE":
+            missing.append('"transaction_mode": "IMMEDIATE"')
+        if missing:
+            warnings.append(Warning(
+                f"The SQLite database {alias!r} is not set up for concurrent writers: a write that "
+                "meets another one fails with 'database is locked' (the API answers 503).",
+                hint=f"Add {', '.join(missing)} to DATABASES[{alias!r}]['OPTIONS'] (and WAL, see the README).",
+                id="helpdesk.W101",
+            ))
+    return warnings
