@@ -105,3 +105,23 @@ def test_upsert_dates_at_the_ends_of_time_are_stored(api):
     assert ticket.created_at.year == 1 and ticket.updated_at.year == 9999
     assert StatusChange.objects.get(ticket=ticket).changed_at.year == 1
     assert api.get(f"/api/tickets/{ticket.pk}").status_code == 200
+
+
+@pytest.mark.parametrize("field", ["ticket_clientid", "ticket_categoryid", "ticket_projectid"])
+def test_huge_numbers_as_ids_in_bodies_are_a_422(api, ticket, field):
+    body = {"ticket_subject": "s", "ticket_message": "m", "ticket_priority": "normal",
+            "ticket_clientid": ticket.client_id, "ticket_categoryid": ticket.department_id, field: HUGE}
+    response = api.post("/api/tickets", body, format="json")
+    assert response.status_code == 422 and field in response.json()["error"]["fields"], response.content[:200]
+    if field != "ticket_clientid":
+        response = api.patch(f"/api/tickets/{ticket.pk}", {field: HUGE}, format="json")
+        assert response.status_code == 422 and field in response.json()["error"]["fields"], response.content[:200]
+    assert Ticket.objects.count() == 1
+
+
+def test_huge_numbers_in_paging_params_are_a_422(api, ticket):
+    for param in ("page", "offset", "limit"):
+        response = api.get("/api/tickets", {param: HUGE})
+        assert response.status_code == 422 and param in response.json()["error"]["fields"]
+    response = api.get(f"/api/tickets/{ticket.pk}/replies", {"page": HUGE})
+    assert response.status_code == 422
