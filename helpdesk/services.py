@@ -544,7 +544,11 @@ def reply_post(
     agent = is_agent(author)
     if type == ReplyType.NOTE and not agent:
         raise ValidationError({"type": [_("Only agents can write internal notes.")]})
-    at = at or timezone.now()
+    if at is None:
+        # Lock the ticket first, then take the time: concurrent replies are dated in the
+        # order they are written, and so are the status changes they cause.
+        list(Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk", flat=True))
+        at = timezone.now()
     reply = Reply.objects.create(ticket=ticket, author=author, text=text, type=type, created_at=at)
     # A reply dated in the past (``at``, e.g. an import) never moves a date backwards
     # or forwards wrongly: last dates only grow, the first response only shrinks.

@@ -138,10 +138,14 @@ def test_concurrent_replies_keep_the_counts_and_dates_exact(live_server, setting
     agent_replies = [r.created_at for r in replies if r.author_id in {a.pk for a in agents}]
     assert ticket.first_response_at == min(agent_replies)
     assert ticket.updated_at >= max(r.created_at for r in Reply.objects.filter(ticket=ticket))
-    # The automatic status changes form one chain, and the ticket ends in the last one.
+    # Dated in the order they were written.
+    written = list(Reply.objects.filter(ticket=ticket).order_by("pk").values_list("created_at", flat=True))
+    assert written == sorted(written)
+    # The automatic status changes form one chain, in time too, and the ticket ends in the last one.
     history = list(StatusChange.objects.filter(ticket=ticket).order_by("pk"))
     for before, after in zip(history, history[1:]):
         assert after.from_status_id == before.to_status_id
+        assert after.changed_at >= before.changed_at
     if history:
         assert ticket.status_id == history[-1].to_status_id
         assert ticket.status_changed_at == history[-1].changed_at
@@ -247,3 +251,27 @@ def test_a_lock_timeout_is_a_503_with_retry_after(live_server):
     assert (ticket.status_id, ticket.subject, ticket.replies_count) == (TicketStatus.OPEN, "Locked", 0)
     assert not Reply.objects.exists()
     assert call("PUT", f"{base}/{ticket.pk}/status", key, {"status": TicketStatus.CLOSED})[0] == 200
+
+
+@pytest.mark.usefixtures("default_statuses")
+def test_concurrent_upserts_changing_one_ticket_keep_its_history_in_order():
+    count = 8
+    statuses = [TicketStatus.objects.create(title=f"Stage {n}", order=20 + n) for n in range(count)]
+    factories.DepartmentFactory(is_default=True)
+    ticket = factories.TicketFactory(status_id=TicketStatus.OPEN)
+    agent = factories.AgentFactory()
+    items = [[{"_id": ticket.pk, "status": statuses[n].pk, "title": f"By request {n}"}] for n in range(count)]
+
+    results = run_concurrently(lambda n: ticket_bulk_upsert(items=items[n], by=agent), count)
+
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert all(r.ok and r.updated == 1 for r in results)
+    history = list(StatusChange.objects.filter(ticket=ticket).order_by("pk"))
+    assert len(history) == count
+    # In the order they were written: a chain, and never going back in time.
+    for before, after in zip(history, history[1:]):
+        assert after.from_status_id == before.to_status_id
+        assert after.changed_at >= before.changed_at
+    ticket.refresh_from_db()
+    assert ticket.status_id == history[-1].to_status_id
+    assert ticket.status_changed_at == history[-1].changed_at == ticket.updated_at

@@ -133,8 +133,9 @@ def _error(item: Item) -> ItemError:
 
 
 def _upsert(items: list[Item], *, by: Any) -> UpsertResult:
-    now = timezone.now()
     existing = lock_existing(items)
+    # After the locks: a request that waited for another's commit dates its changes after it.
+    now = timezone.now()
     match_tickets(items, existing)
     check_duplicates(items)
     # Items with errors are checked on too, so that each reports all its problems at once.
