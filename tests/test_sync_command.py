@@ -42,7 +42,7 @@ def test_imports_a_file_in_chunks_with_progress_and_summary(setup, tmp_path):
     out, err = run(str(path), "--chunk-size", "3", "--user", "importer")
 
     assert out.startswith("Created 7, updated 0, failed 0 of 7 items")
-    assert "100%" in err and "7 items: 7 created" in err
+    assert "100%" in err and "7/7" in err and "7 created, 0 updated, 0 failed" in err
     assert Ticket.objects.count() == 7
     assert set(Ticket.objects.values_list("creator__username", flat=True)) == {"importer"}
 

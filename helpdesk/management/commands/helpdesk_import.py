@@ -28,6 +28,7 @@ from django.db import connection, transaction
 
 from helpdesk.conf import helpdesk_settings
 from helpdesk.permissions import is_agent
+from helpdesk.progress import progress
 from helpdesk.sync import UpsertResult, ticket_bulk_upsert
 
 _READ_SIZE = 1 << 20
@@ -187,6 +188,7 @@ class Command(BaseCommand):
                             help="items per transaction (default and maximum: UPSERT_MAX_ITEMS)")
         parser.add_argument("--errors", metavar="FILE", help="write every failed item as JSON to FILE")
         parser.add_argument("--dry-run", action="store_true", help="check and count everything, save nothing")
+        parser.add_argument("--quiet", action="store_true", help="no progress bar; only the summary")
 
     def handle(self, *args: Any, **options: Any) -> None:
         limit = helpdesk_settings.UPSERT_MAX_ITEMS
@@ -212,33 +214,27 @@ class Command(BaseCommand):
             # First the whole file is checked, so broken JSON anywhere saves nothing.
             total = sum(1 for _item in iter_json_items(stream))
             stream.seek(0)
-            with transaction.atomic() if options["dry_run"] else contextlib.nullcontext():
+            with (
+                transaction.atomic() if options["dry_run"] else contextlib.nullcontext(),
+                progress(total=total, desc="Importing", unit="item", stream=self.stderr, quiet=options["quiet"]) as bar,
+            ):
                 for chunk in _chunks(iter_json_items(stream), size):
                     result.merge(ticket_bulk_upsert(items=chunk, by=by), offset=count)
                     count += len(chunk)
-                    self._progress(count, result, total)
+                    failed = len(result.created_errors) + len(result.updated_errors)
+                    bar.set_postfix_str(f"{result.created:,} created, {result.updated:,} updated, {failed:,} failed",
+                                        refresh=False)
+                    bar.update(len(chunk))
                 if options["dry_run"]:
                     raise _Rollback
         except _Rollback:
             pass
         except ValueError as exc:
-            if count:
-                self.stderr.write("")
             saved = f" {count} items before it were saved." if count else " Nothing was saved."
             raise CommandError(f"{exc}{saved}") from None
         finally:
             stream.close()
-        if count:
-            self.stderr.write("")
         self._summary(result, count, time.monotonic() - started, options)
-
-    def _progress(self, count: int, result: UpsertResult, total: int) -> None:
-        failed = len(result.created_errors) + len(result.updated_errors)
-        counts = f"{count:,} items: {result.created:,} created, {result.updated:,} updated, {failed:,} failed"
-        done = count / total if total else 1.0
-        bar = "#" * int(done * 30)
-        self.stderr.write(f"\r[{bar:<30}] {done:4.0%} {counts}", ending="")
-        self.stderr.flush()
 
     def _summary(self, result: UpsertResult, count: int, seconds: float, options: dict[str, Any]) -> None:
         errors = result.errors
