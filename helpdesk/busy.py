@@ -6,6 +6,8 @@ again later is safe.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import DatabaseError, OperationalError
 
 #: Seconds a client is told to wait (``Retry-After``) before sending the request again.
@@ -44,3 +46,19 @@ def is_database_busy(exc: BaseException) -> bool:
 def is_lock_timeout(exc: BaseException) -> bool:
     """Busy after waiting (a lock or statement timeout): retrying at once would wait again."""
     return is_database_busy(exc) and _sqlstate(exc) not in _PG_RACE
+
+
+def busy_response() -> Any:
+    """The 503 page (with ``Retry-After``) a browser gets: the admin and the middleware."""
+    from django.http import HttpResponse
+    from django.utils.html import escape
+    from django.utils.translation import gettext as _
+
+    title = _("The database is busy")
+    text = _("Nothing was saved. Go back and send the form again in a few seconds.")
+    response = HttpResponse(
+        f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(text)}</p>",
+        status=503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

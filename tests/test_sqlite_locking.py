@@ -85,6 +85,7 @@ def test_a_lock_timeout_is_a_503_with_retry_after_in_the_api_and_the_admin(tmp_p
                                content_type="application/json"))
         note("admin_reply", web.post(f"/admin/helpdesk/ticket/{ticket.pk}/reply/", {"text": "hi", "type": "reply"}))
         note("admin_delete", web.post(f"/admin/helpdesk/ticket/{ticket.pk}/delete/", {"post": "yes"}))
+        note("admin_other", web.post("/admin/helpdesk/department/add/", {"name": "New"}))  # the middleware
         note("read", api.get(f"/api/tickets/{ticket.pk}"))
         holder.rollback()
         note("after", reply("after the lock"))
@@ -92,7 +93,7 @@ def test_a_lock_timeout_is_a_503_with_retry_after_in_the_api_and_the_admin(tmp_p
         answers["saved"] = [ticket.replies_count, ticket.subject, Ticket.objects.count()]
         print(json.dumps(answers))
     """)
-    for name in ("reply", "status", "upsert", "admin_reply", "admin_delete"):
+    for name in ("reply", "status", "upsert", "admin_reply", "admin_delete", "admin_other"):
         status, retry_after, body = out[name]
         assert status == 503, (name, out[name])
         assert retry_after == "5", (name, out[name])

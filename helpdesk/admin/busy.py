@@ -10,21 +10,8 @@ from typing import Any
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
-from django.utils.html import escape
-from django.utils.translation import gettext as _
 
-from ..busy import RETRY_AFTER_SECONDS, is_database_busy
-
-
-def busy_response() -> HttpResponse:
-    title = _("The database is busy")
-    text = _("Nothing was saved. Go back and send the form again in a few seconds.")
-    response = HttpResponse(
-        f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1><p>{escape(text)}</p>",
-        status=503,
-    )
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+from ..busy import busy_response, is_database_busy
 
 
 def busy_safe(view: Any) -> Any:
