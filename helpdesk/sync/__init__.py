@@ -11,12 +11,14 @@ How it keeps its promises:
   the valid ones are written, all of them in one transaction, so an item is saved whole
   or not at all, and every invalid one is reported with its index and fields.
 * **Race-safe.** New keys are written with ``INSERT ... ON CONFLICT (external_source,
-  external_id) DO UPDATE``, so two requests with the same new key make one ticket.
+  external_id) DO NOTHING``, so two requests with the same new key make one ticket; the
+  one that loses applies its item to the winner's ticket as an update (one first history
+  entry, no date before the ticket's creation).
   Matched tickets are locked (``SELECT ... FOR UPDATE``) before being changed, rows are
   written in key order (no lock-order deadlocks), and a request that still loses a race
   (a unique violation or a deadlock) is retried from the start.
-* **Exact counts.** On PostgreSQL the upsert returns ``xmax = 0`` for the rows it
-  inserted: a key a concurrent request created first is counted as updated. (SQLite runs
+* **Exact counts.** On PostgreSQL the insert returns only the rows it inserted: a key a
+  concurrent request created first is counted as updated. (SQLite runs
   one writer at a time, so its lookup is exact.)
 * **Fast.** Rows are written in bulk (``COPY`` on PostgreSQL), a request costs the same
   number of queries for 10 items or 5000.
