@@ -95,10 +95,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     return errors
 
 
-@register(Tags.compatibility)
+@register(Tags.compatibility, deploy=True)
 def check_sqlite_options(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """SQLite without a busy timeout or IMMEDIATE transactions fails concurrent writes
-    ("database is locked") instead of letting them wait their turn (README, "SQLite")."""
+    ("database is locked") instead of letting them wait their turn (README, "SQLite").
+    A deployment check (``check --deploy``): a new project's SQLite file is fine to try things."""
     from django.conf import settings
 
     return sqlite_warnings(getattr(settings, "DATABASES", {}))
