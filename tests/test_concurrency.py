@@ -97,7 +97,7 @@ def test_concurrent_status_changes_all_apply_and_the_history_is_exact(live_serve
 
     # Every request applied its own status: no spurious 404, nothing lost.
     assert [a[0] if isinstance(a, tuple) else a for a in answers] == [200] * count, answers
-    assert sorted(a[1]["data"]["status"]["id"] for a in answers) == sorted(s.pk for s in statuses)
+    # (Each answer shows the ticket as it was read after its commit: maybe already changed again.)
     history = list(StatusChange.objects.filter(ticket=ticket).order_by("changed_at", "pk"))
     assert len(history) == count + 1
     # One unbroken chain: each change starts where the one before it ended.
