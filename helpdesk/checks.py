@@ -163,3 +163,38 @@ def _check_zammad(value: dict[str, Any]) -> list[Any]:
     if org is not None and (not _whole(org) or org <= 0):
         error("ZAMMAD_DEFAULT_ORGANIZATION_ID", "must be a client id or None.")
     return errors
+
+
+@register(Tags.compatibility, deploy=True)
+def check_sqlite_options(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """SQLite without a busy timeout or IMMEDIATE transactions fails concurrent writes
+    ("database is locked") instead of letting them wait their turn (README, "SQLite").
+    A deployment check (``check --deploy``): a new project's SQLite file is fine to try things."""
+    from django.conf import settings
+
+    return sqlite_warnings(getattr(settings, "DATABASES", {}))
+
+
+def sqlite_warnings(databases: dict[str, Any]) -> list[Any]:
+    import django
+    from django.core.checks import Warning
+
+    warnings: list[Any] = []
+    for alias, database in databases.items():
+        if database.get("ENGINE") != "django.db.backends.sqlite3":
+            continue
+        options = database.get("OPTIONS") or {}
+        missing = []
+        timeout = options.get("timeout")
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 5:
+            missing.append('"timeout": 20')
+        if django.VERSION >= (5, 1) and str(options.get("transaction_mode", "")).upper() != "IMMEDIATE":
+            missing.append('"transaction_mode": "IMMEDIATE"')
+        if missing:
+            warnings.append(Warning(
+                f"The SQLite database {alias!r} is not set up for concurrent writers: a write that "
+                "meets another one fails with 'database is locked' (the API answers 503).",
+                hint=f"Add {', '.join(missing)} to DATABASES[{alias!r}]['OPTIONS'] (and WAL, see the README).",
+                id="helpdesk.W101",
+            ))
+    return warnings

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from .limits import MAX_CUSTOM_FIELD_LENGTH
 from .models import CustomField
 
 #: Integer values are kept within a signed 64-bit range, like the database's bigint.
@@ -123,6 +124,9 @@ def clean_custom_fields(
             result[key] = _coerce(field, value)
         except ValueError as exc:
             errors[key] = [str(exc)]
+            continue
+        if isinstance(result[key], str) and len(result[key]) > MAX_CUSTOM_FIELD_LENGTH:
+            errors[key] = [_("At most %(n)d characters.") % {"n": MAX_CUSTOM_FIELD_LENGTH}]
     if not partial:
         for key, field in fields.items():
             if field.required and _is_blank(result.get(key)) and key not in errors:

@@ -25,6 +25,7 @@ from django.db import connections
 from django.db.models import Lookup, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from .limits import parse_id
 from .models import Client, Reply, ReplyType, Ticket
 from .permissions import can_view_notes
 
@@ -33,7 +34,6 @@ MAX_WORDS = 10
 #: Up to this many matches are looked up by id; more are filtered along the sort index.
 MAX_MATCHED_IDS = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
-_MAX_ID = 2**63 - 1
 _BROAD = "helpdesk_broad_search"
 
 #: The tickets whose search document matches a ``to_tsquery`` text (see migration 0006).
@@ -77,9 +77,8 @@ def search_tickets(queryset: QuerySet[Ticket], text: str, *, user: Any) -> Query
     if _looks_like_email(text):
         requesters = User._default_manager.filter(email__icontains=text).values("pk")
         parts.append(Ticket.objects.filter(requester_id__in=requesters).values("pk"))
-    # ASCII digits only, and few: "²".isdigit() is true, and int() refuses 5000 digits.
-    if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= _MAX_ID:
-        parts.append(Ticket.objects.filter(pk=int(text)).values("pk"))
+    if parse_id(text) is not None:
+        parts.append(Ticket.objects.filter(pk=parse_id(text)).values("pk"))
 
     documents = None
     if tokens and postgres:

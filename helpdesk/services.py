@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Max, Value
@@ -27,6 +29,7 @@ from django.utils.translation import gettext as _
 from . import signals
 from .conf import helpdesk_settings
 from .custom_fields import clean_custom_fields
+from .limits import MAX_ASSIGNEES, MAX_METADATA_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH
 from .models import (
     ActiveState,
     Channel,
@@ -114,6 +117,20 @@ def _clean_text(field: str, value: Any, *, max_length: int | None = None, requir
     return text
 
 
+def _clean_metadata(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError({"metadata": [_("Send metadata as an object.")]})
+    try:
+        size = len(json.dumps(value, cls=DjangoJSONEncoder))
+    except (TypeError, ValueError):
+        raise ValidationError({"metadata": [_("Metadata must be JSON: objects, lists, strings, numbers.")]}) from None
+    if size > MAX_METADATA_LENGTH:
+        raise ValidationError({"metadata": [_("At most %(n)d characters of JSON.") % {"n": MAX_METADATA_LENGTH}]})
+    return dict(value)
+
+
 def _clean_time_spent(value: Any) -> decimal.Decimal:
     try:
         minutes = decimal.Decimal(str(value))
@@ -149,6 +166,8 @@ def clean_tag_names(names: Iterable[Any]) -> list[str]:
             errors.append(_("Tag %(name)r is longer than %(n)d characters.") % {"name": name[:20] + "…", "n": TAG_MAX_LENGTH})
             continue
         result.setdefault(name.lower(), name)
+    if len(result) > MAX_TAGS:
+        errors.append(_("At most %(n)d tags per ticket; got %(got)d.") % {"n": MAX_TAGS, "got": len(result)})
     if errors:
         raise ValidationError({"tags": errors})
     return list(result.values())
@@ -169,7 +188,9 @@ def tags_get_or_create(names: Iterable[str]) -> list[Tag]:
 
 
 def _check_assignees(users: Iterable[Any]) -> list[Any]:
-    users = list(users)
+    users = list(dict.fromkeys(users))
+    if len(users) > MAX_ASSIGNEES:
+        raise ValidationError({"assignees": [_("At most %(n)d assignees per ticket.") % {"n": MAX_ASSIGNEES}]})
     not_agents = [str(u) for u in users if not is_agent(u)]
     if not_agents:
         raise ValidationError({"assignees": [_("Only active staff can be assigned: %(u)s.") % {"u": ", ".join(not_agents)}]})
@@ -285,7 +306,8 @@ def ticket_create(
     cleaned: dict[str, Any] = {}
     checks = [
         ("subject", lambda: _clean_text("subject", subject, max_length=255)),
-        ("message", lambda: _clean_text("message", message)),
+        ("message", lambda: _clean_text("message", message, max_length=MAX_TEXT_LENGTH)),
+        ("metadata", lambda: _clean_metadata(metadata)),
         ("priority", lambda: _clean_priority(priority)),
         ("time_spent", lambda: _clean_time_spent(time_spent)),
         ("tags", lambda: clean_tag_names(tags)),
@@ -329,7 +351,7 @@ def ticket_create(
         product=cleaned["product"],
         time_spent=cleaned["time_spent"],
         custom_fields=cleaned["custom_fields"],
-        metadata=dict(metadata or {}),
+        metadata=cleaned["metadata"],
         created_at=now,
         updated_at=now,
         status_changed_at=now,
@@ -377,7 +399,7 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
     if "subject" in changes:
         attempt("subject", lambda: _clean_text("subject", changes["subject"], max_length=255))
     if "message" in changes:
-        attempt("message", lambda: _clean_text("message", changes["message"]))
+        attempt("message", lambda: _clean_text("message", changes["message"], max_length=MAX_TEXT_LENGTH))
     if "priority" in changes:
         attempt("priority", lambda: _clean_priority(changes["priority"]))
     if "time_spent" in changes:
@@ -400,7 +422,7 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
     if "requester" in changes:
         values["requester"] = changes["requester"]
     if "metadata" in changes:
-        values["metadata"] = dict(changes["metadata"] or {})
+        attempt("metadata", lambda: _clean_metadata(changes["metadata"]))
     if "custom_fields" in changes:
         attempt(
             "custom_fields",
@@ -438,13 +460,17 @@ def ticket_change_status(
     if not isinstance(status, TicketStatus) or status.pk is None:
         raise ValidationError({"status": [_("Choose an existing status.")]})
     _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
-    current = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
+    # The ticket row alone: with a join (select_related) PostgreSQL re-checks the joined
+    # row after waiting for a concurrent change, finds the old status no longer matches,
+    # and returns no row at all (a spurious DoesNotExist).
+    current = Ticket.objects.select_for_update().only("status_id", "updated_at").get(pk=ticket.pk)
     if current.status_id == status.pk:
         return None
+    previous = TicketStatus.objects.get(pk=current.status_id)
     at = at or timezone.now()
-    change = _record_status(ticket, from_status=current.status, to_status=status, by=by, at=at)
+    change = _record_status(ticket, from_status=previous, to_status=status, by=by, at=at)
     fields = {"status": status, "status_changed_at": at, "updated_at": max(at, current.updated_at)}
-    if status.is_closed and not current.status.is_closed:
+    if status.is_closed and not previous.is_closed:
         fields["closed_at"] = at
     elif not status.is_closed:
         fields["closed_at"] = None
@@ -493,9 +519,12 @@ def ticket_set_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> l
 
 @transaction.atomic
 def ticket_add_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> list[Tag]:
-    """Add ``tags`` to the ticket's tags, keeping the ones it has."""
+    """Add ``tags`` to the ticket's tags, keeping the ones it has (at most ``MAX_TAGS`` in all)."""
     _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     rows = tags_get_or_create(clean_tag_names(tags))
+    have = set(Ticket.tags.through.objects.filter(ticket_id=ticket.pk).values_list("tag_id", flat=True))
+    if len(have | {t.pk for t in rows}) > MAX_TAGS:
+        raise ValidationError({"tags": [_("At most %(n)d tags per ticket.") % {"n": MAX_TAGS}]})
     ticket.tags.add(*rows)
     ticket.updated_at = timezone.now()
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
@@ -535,7 +564,7 @@ def reply_post(
     by an agent); a note only bumps ``updated_at``, so contacts learn nothing of notes.
     Only agents may write notes.
     """
-    text = _clean_text("text", text)
+    text = _clean_text("text", text, max_length=MAX_TEXT_LENGTH)
     if type not in ReplyType.values:
         raise ValidationError({"type": [_("Use reply or note.")]})
     agent = is_agent(author)
@@ -545,7 +574,11 @@ def reply_post(
         raise ValidationError({"type": [_("Writing internal notes needs the helpdesk.add_note permission.")]})
     if type == ReplyType.REPLY:
         _require(author, permissions.can_add_reply, ticket, "helpdesk.change_ticket and helpdesk.add_reply")
-    at = at or timezone.now()
+    if at is None:
+        # Lock the ticket first, then take the time: concurrent replies are dated in the
+        # order they are written, and so are the status changes they cause.
+        list(Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk", flat=True))
+        at = timezone.now()
     reply = Reply.objects.create(ticket=ticket, author=author, text=text, type=type, created_at=at)
     # A reply dated in the past (``at``, e.g. an import) never moves a date backwards
     # or forwards wrongly: last dates only grow, the first response only shrinks.

@@ -117,3 +117,15 @@ def test_the_app_loads_on_a_site_without_a_postgresql_driver():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("loaded")
+
+
+def test_sqlite_without_busy_timeout_or_immediate_transactions_is_warned():
+    from helpdesk.checks import check_sqlite_options, sqlite_warnings
+
+    assert check_sqlite_options() == []  # the demo site's settings
+    good = {"ENGINE": "django.db.backends.sqlite3", "NAME": "x",
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"}}
+    assert sqlite_warnings({"default": good, "pg": {"ENGINE": "django.db.backends.postgresql", "NAME": "y"}}) == []
+    (warning,) = sqlite_warnings({"default": {**good, "OPTIONS": {}}})
+    assert warning.id == "helpdesk.W101"
+    assert '"timeout": 20' in warning.hint and "IMMEDIATE" in warning.hint

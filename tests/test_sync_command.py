@@ -42,7 +42,7 @@ def test_imports_a_file_in_chunks_with_progress_and_summary(setup, tmp_path):
     out, err = run(str(path), "--chunk-size", "3", "--user", "importer")
 
     assert out.startswith("Created 7, updated 0, failed 0 of 7 items")
-    assert "100%" in err and "7 items: 7 created" in err
+    assert "100%" in err and "7/7" in err and "7 created, 0 updated, 0 failed" in err
     assert Ticket.objects.count() == 7
     assert set(Ticket.objects.values_list("creator__username", flat=True)) == {"importer"}
 
@@ -122,7 +122,7 @@ def test_dry_run_saves_nothing(setup, tmp_path):
 def test_the_stream_reader_across_small_reads(monkeypatch, text, expected):
     monkeypatch.setattr(helpdesk_import, "_READ_SIZE", 3)
 
-    assert list(helpdesk_import.iter_json_items(io.StringIO(text))) == expected
+    assert list(helpdesk_import.iter_json_items(io.BytesIO(text.encode()))) == expected
 
 
 @pytest.mark.parametrize("text", ['[{"a": 1}', '[1, 2] 3', '{"a": }'])
@@ -130,4 +130,61 @@ def test_the_stream_reader_refuses_broken_json(monkeypatch, text):
     monkeypatch.setattr(helpdesk_import, "_READ_SIZE", 4)
 
     with pytest.raises(ValueError):
-        list(helpdesk_import.iter_json_items(io.StringIO(text)))
+        list(helpdesk_import.iter_json_items(io.BytesIO(text.encode())))
+
+
+@pytest.mark.parametrize("text, index, at", [
+    ('[{"a": 1},,,{"b": 2}]', 1, ",,{"),  # [a,,,b]
+    ('[{"a": 1} {"b": 2}]', 1, '{"b"'),  # a missing comma
+    ('[{"a": 1}, {"b": 2,}]', 1, "}]"),
+    ('[{"a": "ü€"}, {"b": "é" x}]', 1, "x}"),  # offsets in bytes, not characters
+    ('{"a": 1}\n{"b": 2} ]\n', 2, "]"),  # JSON Lines
+    ('[{"a": 1}] junk', 1, "junk"),
+    ('[{"a": 1}, {"b": ', 1, ""),  # cut off: the end of the file
+])
+def test_broken_json_is_reported_with_the_item_and_byte_offset(monkeypatch, text, index, at):
+    monkeypatch.setattr(helpdesk_import, "_READ_SIZE", 4)  # the error is found across reads
+    data = text.encode()
+
+    with pytest.raises(helpdesk_import.JSONFileError) as caught:
+        list(helpdesk_import.iter_json_items(io.BytesIO(data)))
+
+    assert caught.value.index == index
+    assert data[caught.value.offset:].decode().startswith(at)
+    assert f"item {index} at byte {caught.value.offset}" in str(caught.value)
+
+
+@pytest.mark.parametrize("broken", [",,,", " "])
+def test_a_broken_file_saves_nothing_even_in_earlier_chunks(setup, tmp_path, broken):
+    good = ", ".join(json.dumps(i) for i in items(6))
+    path = tmp_path / "t.json"
+    path.write_text(f"[{good}{broken}{json.dumps(items(1, start=6)[0])}]")
+
+    with pytest.raises(CommandError) as caught:
+        run(str(path), "--chunk-size", "2")
+
+    assert "Invalid JSON in item 6 at byte" in str(caught.value)
+    assert "Nothing was saved" in str(caught.value)
+    assert not Ticket.objects.exists()
+
+
+def test_broken_json_on_stdin_is_located_too(setup, monkeypatch):
+    with pytest.raises(CommandError, match=r"item 1 at byte 11: .*Nothing was saved"):
+        run("-", stdin='[{"a": 1}, x]', monkeypatch=monkeypatch)
+    assert not Ticket.objects.exists()
+
+
+def test_sqlite_imports_in_short_chunks_by_default(setup, tmp_path, monkeypatch):
+    from django.db import connection
+
+    sizes = []
+    real = helpdesk_import.ticket_bulk_upsert
+    monkeypatch.setattr(helpdesk_import, "ticket_bulk_upsert", lambda **kw: sizes.append(len(kw["items"])) or real(**kw))
+    monkeypatch.setattr(helpdesk_import, "SQLITE_CHUNK_SIZE", 4)
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(items(10)))
+
+    run(str(path))
+
+    assert sizes == ([4, 4, 2] if connection.vendor == "sqlite" else [10])
+    assert Ticket.objects.count() == 10

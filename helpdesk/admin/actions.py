@@ -97,7 +97,12 @@ class TicketActionsMixin:
             return
         count = 0
         for ticket in queryset:
-            services.ticket_add_tags(ticket=ticket, tags=names, by=request.user)
+            try:
+                services.ticket_add_tags(ticket=ticket, tags=names, by=request.user)
+            except ValidationError as exc:  # e.g. the ticket has the most tags it may have
+                for message in error_messages(exc):
+                    self.message_user(request, f"#{ticket.pk}: {message}", messages.ERROR)
+                continue
             self.log_change(request, ticket, _("Tagged %(t)s.") % {"t": ", ".join(names)})
             count += 1
         self.message_user(request, ngettext("Tagged %(n)d ticket with %(t)s.", "Tagged %(n)d tickets with %(t)s.", count)

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .. import selectors
+from ..limits import parse_id
 from ..models import ActiveState, Ticket
 
 
@@ -78,8 +79,8 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(Exists(through.filter(user_id=request.user.pk)))
         if value == self.NONE:
             return queryset.filter(~Exists(through))
-        if value and value.isdigit():
-            return queryset.filter(Exists(through.filter(user_id=int(value))))
+        if value and parse_id(value) is not None:
+            return queryset.filter(Exists(through.filter(user_id=parse_id(value))))
         return queryset
 
 
@@ -117,8 +118,8 @@ class AutocompleteListFilter(admin.ListFilter):
         self.invalid = False
         if value not in (None, ""):
             self.used_parameters[self.parameter_name] = value
-            if str(value).isdigit() and len(str(value)) <= 18:
-                self.lookup_val = int(value)
+            if parse_id(str(value)) is not None:
+                self.lookup_val = parse_id(str(value))
             else:
                 self.invalid = True  # matches nothing rather than raising an error page
         # A form field gives the widget the choices iterator it reads the selected row from.

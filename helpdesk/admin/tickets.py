@@ -38,6 +38,7 @@ from ..conf import helpdesk_settings
 from ..search import search_tickets
 from ..models import Channel, Priority, Reply, ReplyType, StatusChange, Ticket, TicketOverview, TicketStatus
 from .actions import TicketActionsMixin, error_messages, user_name
+from .busy import DatabaseBusyMixin
 from .filters import ActiveStateFilter, AssigneeFilter, DepartmentFilter, autocomplete_filter
 from .forms import ReplyForm, TicketActionForm, TicketAdminForm
 from .overview import chart, duration_text
@@ -76,7 +77,7 @@ def priority_badge(priority: int) -> str:
 
 
 @admin.register(Ticket)
-class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
+class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
     form = TicketAdminForm
     action_form = TicketActionForm
     list_display = (

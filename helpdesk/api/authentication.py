@@ -11,10 +11,12 @@ import binascii
 import datetime
 from typing import Any
 
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from ..busy import is_database_busy
 from ..models import APIKey
 
 #: ``last_used_at`` is written at most this often per key, so a busy key costs no writes.
@@ -57,7 +59,14 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
     def _touch(api_key: APIKey) -> None:
         now = timezone.now()
         if api_key.last_used_at is None or now - api_key.last_used_at >= TOUCH_INTERVAL:
-            APIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            try:
+                with transaction.atomic():
+                    APIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            except DatabaseError as exc:
+                # Bookkeeping only: a busy database must not refuse a read (retried next minute).
+                if not is_database_busy(exc):
+                    raise
+                return
             api_key.last_used_at = now
 
     def authenticate_header(self, request: Any) -> str:

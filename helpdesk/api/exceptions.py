@@ -24,6 +24,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from ..busy import RETRY_AFTER_SECONDS, is_database_busy
+
 #: HTTP status -> the machine-readable ``code`` of the error object.
 CODES = {
     400: "parse_error",
@@ -39,6 +41,7 @@ CODES = {
     429: "throttled",
     500: "server_error",
     501: "not_implemented",
+    503: "service_unavailable",
 }
 
 
@@ -64,6 +67,14 @@ class NotImplementedYet(exceptions.APIException):
     status_code = status.HTTP_501_NOT_IMPLEMENTED
     default_detail = _("This endpoint is not available on this server.")
     default_code = "not_implemented"
+
+
+class DatabaseBusy(exceptions.APIException):
+    """503: the database was too busy (a lock wait timed out); nothing was saved."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The database is busy; nothing was saved. Send the request again in a few seconds.")
+    default_code = "service_unavailable"
 
 
 def _as_messages(value: Any) -> list[str]:
@@ -124,6 +135,8 @@ def _translate(exc: Exception) -> exceptions.APIException | None:
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, SuspiciousOperation):
         return exceptions.ParseError()
+    if is_database_busy(exc):
+        return DatabaseBusy()
     return None
 
 
@@ -154,6 +167,8 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         wait = api_exc.wait
         headers["Retry-After"] = str(max(1, int(wait + 0.999))) if wait is not None else "60"
         message = _("Too many requests. Retry in %(s)s seconds.") % {"s": headers["Retry-After"]}
+    elif isinstance(api_exc, DatabaseBusy):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     elif isinstance(api_exc, exceptions.ParseError):
         message = _("The request body could not be parsed: %(detail)s") % {"detail": api_exc.detail}
     if isinstance(message, (list, dict)):

@@ -6,9 +6,11 @@ exception handler), never silently ignored.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import django_filters as filters
+from django_filters import fields as django_filters_fields
 from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +53,37 @@ class IdListFilter(filters.Filter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("lookup_expr", "in")
         super().__init__(*args, **kwargs)
+
+
+class UTCDateTimeField(django_filters_fields.IsoDateTimeField):
+    """An ISO 8601 date and time that exists in UTC.
+
+    ``9999-12-31T23:59:59-14:00`` is past the end of Python's (and SQLite's) time once in
+    UTC, ``0001-01-01T00:00:00+14:00`` before its start: a 422, not an ``OverflowError``.
+    """
+
+    default_error_messages = {
+        "out_of_range": _("Enter a date and time between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z."),
+    }
+
+    def strptime(self, value: str, format: str) -> datetime.datetime:
+        try:
+            return super().strptime(value, format)
+        except OverflowError:
+            raise ValueError(value) from None
+
+    def to_python(self, value: Any) -> datetime.datetime | None:
+        try:
+            parsed = super().to_python(value)
+            return parsed.astimezone(datetime.UTC) if parsed is not None else None
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range") from None
+
+
+class UTCDateTimeFilter(filters.IsoDateTimeFilter):
+    """``IsoDateTimeFilter`` for dates a client sends: see ``UTCDateTimeField``."""
+
+    field_class = UTCDateTimeField
 
 
 class WordListField(forms.Field):
@@ -113,10 +146,10 @@ class TicketFilterSet(filters.FilterSet):
         method="filter_active_state",
         help_text=_("active (default), archived or all."),
     )
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = UTCDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text=_("ISO 8601; tickets updated at or after it.")
     )
-    created_since = filters.IsoDateTimeFilter(
+    created_since = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text=_("ISO 8601; tickets created at or after it.")
     )
     search = filters.CharFilter(

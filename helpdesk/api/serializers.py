@@ -25,6 +25,7 @@ from rest_framework import serializers
 
 from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
+from ..limits import parse_id
 from ..models import Client, Department, Priority, Project, Reply, ReplyType, StatusChange, Ticket, TicketStatus
 
 #: Service (model) field names -> the API's parameter names, for 422 ``fields``.
@@ -527,9 +528,10 @@ class StatusField(serializers.Field):
             raise serializers.ValidationError(_("Null characters are not allowed."))
         qs = TicketStatus.objects.all()
         status = None
-        if text.isdigit():
-            if int(text) <= MAX_ID:
-                status = qs.filter(pk=int(text)).first()
+        if text.isdecimal():
+            pk = parse_id(text)  # None for more digits than an id has: unknown, never a 500
+            if pk is not None:
+                status = qs.filter(pk=pk).first()
         elif text:
             status = qs.filter(title__iexact=text).first()
         if status is None:

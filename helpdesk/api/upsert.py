@@ -24,7 +24,8 @@ from rest_framework.response import Response
 from ..conf import helpdesk_settings
 from ..permissions import is_agent
 from ..sync import ticket_bulk_upsert
-from .exceptions import RequestTooLarge
+from ..busy import is_database_busy
+from .exceptions import DatabaseBusy, RequestTooLarge
 from .openapi import ErrorSerializer
 from .renderers import unwrapped
 
@@ -153,6 +154,8 @@ class BulkUpsertMixin:
             206: OpenApiResponse(UpsertResultSerializer, description="Some items were not saved; see the error lists."),
             409: OpenApiResponse(ErrorSerializer, description="Concurrent requests kept changing the same tickets; nothing was "
                                              "saved; send the request again."),
+            503: OpenApiResponse(ErrorSerializer, description="The database was busy (a lock wait timed out); nothing was "
+                                             "saved; send the request again after `Retry-After` seconds."),
         },
         examples=[
             OpenApiExample("Planhat's example", value=_SEED_EXAMPLE, request_only=True),
@@ -173,7 +176,9 @@ class BulkUpsertMixin:
             )
         try:
             result = ticket_bulk_upsert(items=items, by=request.user)
-        except (IntegrityError, OperationalError):
+        except (IntegrityError, OperationalError) as exc:
+            if is_database_busy(exc):
+                raise DatabaseBusy() from None  # 503 with Retry-After; nothing was saved
             # Concurrent requests kept winning the same rows, retries included: nothing
             # of this request was saved, and sending it again is safe.
             raise UpsertConflict() from None

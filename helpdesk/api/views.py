@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from .. import permissions as perms
 from .. import selectors, services
 from ..conf import helpdesk_settings
+from ..limits import parse_id
 from ..models import Channel, ReplyType, Ticket
 from ..permissions import can_delete_ticket, is_agent
 from .authentication import is_key_request
@@ -414,10 +415,10 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     def delete_reply(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         self.require(perms.can_delete_reply(request.user, ticket), "helpdesk.change_ticket and helpdesk.delete_reply")
-        reply_id = str(kwargs.get("reply_id", ""))
+        reply_id = parse_id(str(kwargs.get("reply_id", "")))
         reply = None
-        if reply_id.isdigit() and int(reply_id) < 2**63:
-            reply = selectors.reply_list(user=request.user, ticket=ticket).filter(pk=int(reply_id)).first()
+        if reply_id is not None:
+            reply = selectors.reply_list(user=request.user, ticket=ticket).filter(pk=reply_id).first()
         if reply is None:
             raise NotFound(_("Reply not found on this ticket."))
         services.reply_delete(reply=reply, by=request.user)

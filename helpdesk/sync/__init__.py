@@ -11,12 +11,14 @@ How it keeps its promises:
   the valid ones are written, all of them in one transaction, so an item is saved whole
   or not at all, and every invalid one is reported with its index and fields.
 * **Race-safe.** New keys are written with ``INSERT ... ON CONFLICT (external_source,
-  external_id) DO UPDATE``, so two requests with the same new key make one ticket.
+  external_id) DO NOTHING``, so two requests with the same new key make one ticket; the
+  one that loses applies its item to the winner's ticket as an update (one first history
+  entry, no date before the ticket's creation).
   Matched tickets are locked (``SELECT ... FOR UPDATE``) before being changed, rows are
   written in key order (no lock-order deadlocks), and a request that still loses a race
   (a unique violation or a deadlock) is retried from the start.
-* **Exact counts.** On PostgreSQL the upsert returns ``xmax = 0`` for the rows it
-  inserted: a key a concurrent request created first is counted as updated. (SQLite runs
+* **Exact counts.** On PostgreSQL the insert returns only the rows it inserted: a key a
+  concurrent request created first is counted as updated. (SQLite runs
   one writer at a time, so its lookup is exact.)
 * **Fast.** Rows are written in bulk (``COPY`` on PostgreSQL), a request costs the same
   number of queries for 10 items or 5000.
@@ -38,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import signals
+from ..busy import is_lock_timeout
 from ..conf import helpdesk_settings
 from ..models import Ticket
 from ..services import tags_get_or_create
@@ -115,8 +118,9 @@ def _with_retries(items: list[Item], *, by: Any) -> UpsertResult:
                 return _upsert(items, by=by)
         except (IntegrityError, OperationalError) as exc:
             # A concurrent request won a race (a key, a user, a tag, a domain) or a deadlock
-            # was broken; everything rolled back, so starting again sees its rows.
-            if attempt == _RETRIES:
+            # was broken; everything rolled back, so starting again sees its rows. A lock
+            # wait that timed out is not retried: it already waited (the caller answers 503).
+            if attempt == _RETRIES or is_lock_timeout(exc):
                 raise
             logger.info("ticket_bulk_upsert: retrying after %r", exc)
             for item in items:
@@ -145,9 +149,10 @@ def _error(item: Item) -> ItemError:
 
 
 def _upsert(items: list[Item], *, by: Any) -> UpsertResult:
-    now = timezone.now()
     lock_source_ids(items)
     existing = lock_existing(items)
+    # After the locks: a request that waited for another's commit dates its changes after it.
+    now = timezone.now()
     match_tickets(items, existing)
     check_duplicates(items)
     # Items with errors are checked on too, so that each reports all its problems at once.

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from ..limits import MAX_DOMAINS, MAX_HISTORY_ENTRIES, MAX_TEXT_LENGTH, parse_id
 from ..models import Client, Department, Ticket, TicketStatus
 from ..services import _clean_priority, _clean_time_spent, clean_tag_names
 
@@ -173,20 +174,6 @@ def _valid_email(value: str) -> bool:
     return True
 
 
-_MAX_ID = 2**63 - 1
-
-
-def parse_id(value: Any) -> int | None:
-    """A database id from an int or a string of digits; None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
-        value = int(value.strip())
-    if isinstance(value, int) and 0 < value <= _MAX_ID:
-        return value
-    return None
-
-
 def parse_item(index: int, raw: Any) -> Item:
     """Check an item's shape and types; needs no database."""
     item = Item(index=index)
@@ -231,7 +218,7 @@ def parse_item(index: int, raw: Any) -> Item:
         value = _text(item, raw, name, max_length=_FIELD[field].max_length)
         if value is not MISSING:
             item.values[field] = value.strip() if field == "subject" else value
-    description = _text(item, raw, "description")
+    description = _text(item, raw, "description", max_length=MAX_TEXT_LENGTH)
     if description is not MISSING:
         item.values["message"] = description
     url = _text(item, raw, "url", max_length=_FIELD["external_url"].max_length)
@@ -279,6 +266,8 @@ def parse_item(index: int, raw: Any) -> Item:
             domains = [domains]
         if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
             item.error("domains", _("Enter a list of domain names."))
+        elif len(domains) > MAX_DOMAINS:
+            item.error("domains", _("At most %(n)d domains.") % {"n": MAX_DOMAINS})
         else:
             for domain in domains:
                 domain = domain.strip().lower().lstrip("@")
@@ -295,6 +284,8 @@ def parse_item(index: int, raw: Any) -> Item:
     if history is not None:
         if not isinstance(history, list):
             item.error("history", _("Enter a list of {status, time} objects."))
+        elif len(history) > MAX_HISTORY_ENTRIES:
+            item.error("history", _("At most %(n)d history entries.") % {"n": MAX_HISTORY_ENTRIES})
         else:
             item.history = []
             for n, entry in enumerate(history):
@@ -342,7 +333,12 @@ def _status_ref(item: Item, field: str, value: Any) -> Any:
         return value
     value = value.strip()
     if value.isdecimal() and value.isascii():
-        return int(value)
+        pk = parse_id(value)
+        if pk is None:
+            # Digits too many for an id (or an id of 0): never a new status's title.
+            item.error(field, _("No status has this id."))
+            return MISSING
+        return pk
     if not _storable(value):
         item.error(field, _("Null characters and unpaired surrogates are not allowed."))
         return MISSING

@@ -12,13 +12,15 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from ..conf import helpdesk_settings
 from ..models import Channel, Client, ClientDomain, Contact, Priority, StatusChange, Ticket, TicketStatus
 from .items import MISSING, Item
+from .resolve import key_filter
 
 #: Ticket columns an upsert writes on a ticket that exists (everything it may change).
 _UPDATE_FIELDS = [
@@ -230,16 +232,18 @@ def _pg_write_tickets(updates: list[Ticket], creates: list[Ticket]) -> dict[tupl
             )
         if creates:
             cols = [qn(column_of[f.name]) for f in _TICKET_FIELDS]
-            on_conflict = ", ".join(f"{qn(column_of[f])} = EXCLUDED.{qn(column_of[f])}" for f in _NEW_CONFLICT_UPDATE_FIELDS)
+            # DO NOTHING: a key a concurrent request inserted first (PostgreSQL waits for
+            # it to commit) is not ours to overwrite with a new ticket's dates and first
+            # history; ``write_tickets`` applies the item to that ticket as an update.
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(cols)}) "
                 f"SELECT {', '.join(cols)} FROM hd_sync_ticket WHERE id IS NULL "
                 f"ORDER BY external_source, external_id "
-                f"ON CONFLICT (external_source, external_id) DO UPDATE SET {on_conflict} "
-                f"RETURNING id, external_source, external_id, (xmax = 0)"
+                f"ON CONFLICT (external_source, external_id) DO NOTHING "
+                f"RETURNING id, external_source, external_id"
             )
-            for pk, source, source_id, inserted in cursor.fetchall():
-                result[(source, source_id)] = (pk, inserted)
+            for pk, source, source_id in cursor.fetchall():
+                result[(source, source_id)] = (pk, True)
     return result
 
 
@@ -329,6 +333,7 @@ def write_tickets(
     template = {f.attname: f.get_default() for f in Ticket._meta.concrete_fields}
     template.update(subject="", message="", priority=Priority.NORMAL, channel=Channel.API, creator_id=creator_id)
     template.update(custom_fields=None, metadata=None)
+    asked_history = {item.index: list(item.history_rows) for item in creates}
     for item in creates:
         ticket = Ticket(*template.values())
         ticket.custom_fields, ticket.metadata = {}, {}
@@ -337,12 +342,18 @@ def write_tickets(
     if connection.vendor == "postgresql":
         written = _pg_write_tickets(changed, [i.existing for i in creates])
         created = set()
+        lost = []
         for item in creates:
+            if item.key not in written:
+                lost.append(item)
+                continue
             pk, inserted = written[item.key]
             item.existing.pk = pk
             item.existing._state.adding = False
             if inserted:
                 created.add(pk)
+        if lost:
+            _pg_apply_to_winners(lost, asked_history, statuses=statuses, by=by)
         return created
     # SQLite & co: Django's upserts. SQLite runs one writer at a time, so the lookup
     # before the insert was exact: every key we did not find is one we create.
@@ -356,6 +367,27 @@ def write_tickets(
             update_fields=_NEW_CONFLICT_UPDATE_FIELDS,
         )
     return {i.existing.pk for i in creates}
+
+
+def _pg_apply_to_winners(
+    items: list[Item], asked_history: dict[int, list[tuple]], *, statuses: dict[int, TicketStatus], by: Any
+) -> None:
+    """Items we believed new whose key a concurrent request created first: lock the
+    tickets it made (committed by now) and apply the items to them as updates, so the
+    first history entry is written once and no date goes before the ticket's creation."""
+    winners = {
+        (t.external_source, t.external_id): t
+        for t in Ticket.objects.filter(key_filter(i.key for i in items)).order_by("pk").select_for_update()
+    }
+    if len(winners) < len(items):
+        # Created and deleted again meanwhile: start the request over.
+        raise IntegrityError("a concurrently created ticket is gone")
+    later = timezone.now()  # after the winner's commit: nothing of ours predates its ticket
+    for item in items:
+        item.history_rows = asked_history[item.index]
+        item.existing = winners[item.key]
+        _apply(item, item.existing, statuses=statuses, now=later, by=by)
+    _pg_write_tickets(sorted((i.existing for i in items), key=lambda t: t.pk), [])
 
 
 def _replace_m2m(through: Any, column: str, wanted: dict[int, set[int]]) -> set[int]:

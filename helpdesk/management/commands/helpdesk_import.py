@@ -1,8 +1,10 @@
 """``manage.py helpdesk_import FILE.json|-``: the bulk upsert of ``PUT /tickets`` for files of any size.
 
 The file (or stdin) holds Planhat-dialect tickets: a JSON array, one object, or JSON Lines
-(one object per line). It is read as a stream and upserted in chunks of at most
-``UPSERT_MAX_ITEMS`` (5000), each chunk in its own transaction, with a progress bar on
+(one object per line). It is parsed as a stream by ijson, checked whole first (broken JSON is
+reported with the item's index and byte offset, and nothing is saved), then upserted in
+chunks of at most ``UPSERT_MAX_ITEMS`` (5000; 500 by default on SQLite, whose write lock
+each chunk holds), each chunk in its own transaction, with a progress bar on
 stderr and a summary on stdout. Invalid items are listed (all of them with
 ``--errors FILE``) and make the command exit with status 1; the valid ones are saved.
 """
@@ -10,80 +12,159 @@ stderr and a summary on stdout. Invalid items are listed (all of them with
 from __future__ import annotations
 
 import contextlib
+import io
 import json
-import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from typing import IO, Any
 
+import ijson
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 
 from helpdesk.conf import helpdesk_settings
 from helpdesk.permissions import is_agent
+from helpdesk.progress import progress
 from helpdesk.sync import UpsertResult, ticket_bulk_upsert
 
 _READ_SIZE = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+#: Items per transaction on SQLite by default: one writer at a time, so each chunk's
+#: write lock is kept short and a reply (or another request) waiting for it gets its turn.
+SQLITE_CHUNK_SIZE = 500
 
 
 class _Rollback(Exception):
     pass
 
 
-def iter_json_items(stream: IO[str]) -> Iterator[Any]:
-    """Yield the items of a JSON array, of one JSON object, or of JSON Lines, reading
-    ``stream`` a megabyte at a time (a file bigger than memory is fine)."""
-    decoder = json.JSONDecoder()
-    buffer, pos, eof = "", 0, False
-    in_array: bool | None = None
+class JSONFileError(ValueError):
+    """Broken JSON: ``index`` is the item it is in (or after), ``offset`` its byte offset."""
 
-    def fill() -> bool:
-        nonlocal buffer, pos, eof
-        chunk = stream.read(_READ_SIZE)
-        buffer, pos = buffer[pos:] + chunk, 0
-        eof = not chunk
-        return bool(chunk)
+    def __init__(self, reason: str, *, index: int, offset: int | None) -> None:
+        where = f"byte {offset}" if offset is not None else "an unknown byte"
+        super().__init__(f"Invalid JSON in item {index} at {where}: {reason}.")
+        self.reason, self.index, self.offset = reason, index, offset
 
-    def skip(chars: str) -> str:
-        """Skip whitespace and ``chars``; return the next character ('' at the end)."""
-        nonlocal pos
-        while True:
-            while pos < len(buffer) and (buffer[pos].isspace() or buffer[pos] in chars):
-                pos += 1
-            if pos < len(buffer) or not fill():
-                return buffer[pos] if pos < len(buffer) else ""
 
-    first = skip("\ufeff")
-    if first == "":
-        return
-    if first == "[":
-        in_array = True
-        pos += 1
+def _start(stream: IO[bytes]) -> tuple[int, str]:
+    """Where the JSON starts (after a byte order mark) and its ijson prefix: ``item``
+    for an array, ``""`` for one object or JSON Lines (several top-level values)."""
+    stream.seek(0)
+    head = stream.read(len(_BOM))
+    start = len(_BOM) if head == _BOM else 0
+    stream.seek(start)
     while True:
-        nxt = skip(",") if in_array else skip("")
-        if nxt == "":
-            if in_array:
-                raise ValueError("The JSON array is not closed.")
-            return
-        if in_array and nxt == "]":
-            if skip("]").strip():
-                raise ValueError("Unexpected data after the JSON array.")
-            return
-        while True:
-            try:
-                value, end = decoder.raw_decode(buffer, pos)
-            except json.JSONDecodeError as exc:
-                if not eof and fill():
-                    continue  # the value goes on in the next read
-                raise ValueError(f"Invalid JSON: {exc.msg} (near character {exc.pos}).") from None
-            # A number or literal may run on past the buffer: read on before trusting it.
-            if end == len(buffer) and not eof and fill():
-                continue
+        byte = stream.read(1)
+        if not byte or not byte.isspace():
             break
-        pos = end
-        yield value
+    stream.seek(start)
+    return start, ("item" if byte == b"[" else "")
+
+
+def iter_json_items(stream: IO[bytes]) -> Iterator[Any]:
+    """Yield the items of a JSON array, of one JSON object, or of JSON Lines, parsed as
+    a stream by ijson (a file bigger than memory is fine). ``stream`` is binary and
+    seekable. Broken JSON (``[a,,b]``, a missing comma, trailing data, a cut-off file)
+    raises ``JSONFileError`` with the item's index and the byte offset."""
+    start, prefix = _start(stream)
+    index = 0
+    try:
+        for value in ijson.items(stream, prefix, multiple_values=not prefix, use_float=True, buf_size=_READ_SIZE):
+            yield value
+            index += 1
+    except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
+        if index == 0 and prefix == "" and _is_blank(stream, start):
+            return  # an empty file: no items
+        message = exc.args[0] if exc.args else ""
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", "replace")
+        lines = str(message).strip().splitlines()
+        reason = (lines[0] if lines else type(exc).__name__).rstrip(".")
+        reason = reason.removeprefix("parse error: ").removeprefix("lexical error: ")
+        raise JSONFileError(reason, index=index, offset=_error_offset(stream, start, multiple=not prefix)) from None
+
+
+def _is_blank(stream: IO[bytes], start: int) -> bool:
+    stream.seek(start)
+    while chunk := stream.read(_READ_SIZE):
+        if chunk.strip():
+            return False
+    return True
+
+
+def _error_offset(stream: IO[bytes], start: int, *, multiple: bool) -> int | None:
+    """The byte offset of the JSON token the parser refuses (the end of the file when
+    it is cut off). ijson's fast C parser does not say where; its pure-Python one does,
+    by character: the file is read again with it, and characters are turned into bytes."""
+    from ijson import utils
+    from ijson.backends import python as pure
+
+    last = {"pos": 0, "bytes": start, "chunk": start}
+
+    @utils.coroutine
+    def spy(target: Any) -> Any:
+        while True:
+            token = yield
+            if token[1] is not None:
+                last["pos"] = token[0]
+            target.send(token)
+
+    events = utils.sendable_list()
+    try:
+        parser = pure.utf8_encoder(pure.Lexer(spy(pure.parse_value(events, multiple, True))))
+        stream.seek(start)
+        while chunk := stream.read(_READ_SIZE):
+            last["chunk"] = last["bytes"]
+            last["bytes"] += len(chunk)
+            parser.send(chunk)
+            del events[:]
+        parser.close()
+    except ijson.IncompleteJSONError as exc:
+        if isinstance(exc.__context__, UnicodeDecodeError):  # not UTF-8: where the bad byte is
+            return last["chunk"] + max(exc.__context__.start, 0)
+        if "Incomplete JSON" in str(exc):
+            return last["bytes"]  # cut off: at the end
+    except Exception:  # noqa: BLE001 (the refused token's position was recorded)
+        pass
+    else:
+        return None
+    return start + _char_to_byte(stream, start, last["pos"])
+
+
+def _char_to_byte(stream: IO[bytes], start: int, chars: int) -> int:
+    stream.seek(start)
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+    count = 0
+    try:
+        while chars > 0:
+            part = text.read(min(chars, _READ_SIZE))
+            if not part:
+                break
+            count += len(part.encode("utf-8", "surrogatepass"))
+            chars -= len(part)
+    finally:
+        text.detach()
+    return count
+
+
+def _binary_source(path: str) -> IO[bytes]:
+    """The file, or stdin copied to a temporary file (read twice: checked, then imported)."""
+    if path != "-":
+        return open(path, "rb")  # noqa: SIM115
+    spool = tempfile.TemporaryFile()  # noqa: SIM115
+    source = getattr(sys.stdin, "buffer", None)
+    if source is not None:
+        shutil.copyfileobj(source, spool, _READ_SIZE)
+    else:  # a text stream (tests)
+        while chunk := sys.stdin.read(_READ_SIZE):
+            spool.write(chunk.encode("utf-8", "surrogatepass"))
+    spool.seek(0)
+    return spool
 
 
 def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -107,10 +188,11 @@ class Command(BaseCommand):
                             help="items per transaction (default and maximum: UPSERT_MAX_ITEMS)")
         parser.add_argument("--errors", metavar="FILE", help="write every failed item as JSON to FILE")
         parser.add_argument("--dry-run", action="store_true", help="check and count everything, save nothing")
+        parser.add_argument("--quiet", action="store_true", help="no progress bar; only the summary")
 
     def handle(self, *args: Any, **options: Any) -> None:
         limit = helpdesk_settings.UPSERT_MAX_ITEMS
-        size = options["chunk_size"] or limit
+        size = options["chunk_size"] or (min(limit, SQLITE_CHUNK_SIZE) if connection.vendor == "sqlite" else limit)
         if not 1 <= size <= limit:
             raise CommandError(f"--chunk-size must be between 1 and {limit}.")
         by = None
@@ -122,47 +204,37 @@ class Command(BaseCommand):
 
         path = options["file"]
         try:
-            stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+            stream = _binary_source(path)
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
-        total_bytes = os.fstat(stream.fileno()).st_size if path != "-" and stream.seekable() else None
         result = UpsertResult()
         started = time.monotonic()
         count = 0
         try:
-            with transaction.atomic() if options["dry_run"] else contextlib.nullcontext():
+            # First the whole file is checked, so broken JSON anywhere saves nothing.
+            total = sum(1 for _item in iter_json_items(stream))
+            stream.seek(0)
+            with (
+                transaction.atomic() if options["dry_run"] else contextlib.nullcontext(),
+                progress(total=total, desc="Importing", unit="item", stream=self.stderr, quiet=options["quiet"]) as bar,
+            ):
                 for chunk in _chunks(iter_json_items(stream), size):
                     result.merge(ticket_bulk_upsert(items=chunk, by=by), offset=count)
                     count += len(chunk)
-                    self._progress(count, result, stream, total_bytes)
+                    failed = len(result.created_errors) + len(result.updated_errors)
+                    bar.set_postfix_str(f"{result.created:,} created, {result.updated:,} updated, {failed:,} failed",
+                                        refresh=False)
+                    bar.update(len(chunk))
                 if options["dry_run"]:
                     raise _Rollback
         except _Rollback:
             pass
         except ValueError as exc:
-            self.stderr.write("")
-            raise CommandError(f"{exc} {count} items before it were saved.") from None
+            saved = f" {count} items before it were saved." if count else " Nothing was saved."
+            raise CommandError(f"{exc}{saved}") from None
         finally:
-            if stream is not sys.stdin:
-                stream.close()
-        if count:
-            self.stderr.write("")
+            stream.close()
         self._summary(result, count, time.monotonic() - started, options)
-
-    def _progress(self, count: int, result: UpsertResult, stream: IO[str], total_bytes: int | None) -> None:
-        failed = len(result.created_errors) + len(result.updated_errors)
-        counts = f"{count:,} items: {result.created:,} created, {result.updated:,} updated, {failed:,} failed"
-        if total_bytes:
-            try:
-                done = min(stream.buffer.tell() / total_bytes, 1.0)  # type: ignore[attr-defined]
-            except (AttributeError, OSError, ValueError):
-                done = 0.0
-            bar = "#" * int(done * 30)
-            line = f"[{bar:<30}] {done:4.0%} {counts}"
-        else:
-            line = counts
-        self.stderr.write("\r" + line, ending="")
-        self.stderr.flush()
 
     def _summary(self, result: UpsertResult, count: int, seconds: float, options: dict[str, Any]) -> None:
         errors = result.errors
