@@ -84,6 +84,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     cap = value["COUNT_EXACT_UP_TO"]
     if cap is not None and (not _whole(cap) or cap <= 0):
         errors.append(Error("HELPDESK COUNT_EXACT_UP_TO must be a positive whole number or None.", id="helpdesk.E004"))
+    ttl = value["IDEMPOTENCY_KEY_TTL"]
+    if not _whole(ttl) or ttl <= 0:
+        errors.append(Error("HELPDESK IDEMPOTENCY_KEY_TTL must be a positive whole number of seconds.",
+                            id="helpdesk.E004"))
     for key in ("API_VERSION", "SEARCH_CONFIG"):
         if not isinstance(value[key], str) or not value[key].strip():
             errors.append(Error(f"HELPDESK {key} must be a non-empty string.", id="helpdesk.E008"))

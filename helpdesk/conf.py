@@ -64,6 +64,8 @@ DEFAULTS: dict[str, Any] = {
     "OVERVIEW_CACHE_SECONDS": 60,
     # Dotted path to the class that turns helpdesk events into notifications.
     "NOTIFIER": "helpdesk.notify.NullNotifier",
+    # Seconds an Idempotency-Key is remembered (its first response replayed); then pruned.
+    "IDEMPOTENCY_KEY_TTL": 24 * 60 * 60,
 }
 
 # Keys whose value is a dotted path, imported on first access.
