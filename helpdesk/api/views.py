@@ -26,6 +26,7 @@ from ..models import Channel, Reply, Ticket
 from ..permissions import can_delete_ticket, is_agent
 from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
+from .conditional import not_modified, set_validators, unchanged
 from .exceptions import ValidationFailed, from_django
 from .filters import TicketFilterSet
 from .permissions import IsAgent
@@ -198,7 +199,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         # Re-read: the services update some columns with UPDATE … SET, not on this instance.
         select = self.select()
         fresh = self.ticket_queryset(select).get(pk=ticket.pk)
-        return Response(ticket_data(fresh, fields=select), status=status)
+        return set_validators(Response(ticket_data(fresh, fields=select), status=status), fresh)
 
     def validated(self, serializer_class: Any, **kwargs: Any) -> dict[str, Any]:
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
@@ -215,7 +216,10 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         select = self.select()
-        return Response(ticket_data(self.get_object(), fields=select))
+        ticket = self.get_object()
+        if not_modified(request, ticket):
+            return set_validators(Response(status=http.HTTP_304_NOT_MODIFIED), ticket)
+        return set_validators(Response(ticket_data(ticket, fields=select)), ticket)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = request.user
@@ -262,18 +266,20 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         changes = {names[key]: value for key, value in data.items() if key in names}
         if data.get("custom_fields"):
             changes["custom_fields"] = data["custom_fields"]
-        if changes:
-            try:
-                services.ticket_update(ticket=ticket, by=request.user, silent=True, **changes)
-            except DjangoValidationError as exc:
-                raise from_django(exc, TICKET_FIELD_NAMES) from None
+        with unchanged(request, ticket):
+            if changes:
+                try:
+                    services.ticket_update(ticket=ticket, by=request.user, silent=True, **changes)
+                except DjangoValidationError as exc:
+                    raise from_django(exc, TICKET_FIELD_NAMES) from None
         return self.ticket_response(ticket)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         if not can_delete_ticket(request.user):
             raise PermissionDenied(_("Deleting tickets needs the helpdesk.delete_ticket permission."))
-        services.ticket_delete(ticket=ticket, by=request.user)
+        with unchanged(request, ticket):
+            services.ticket_delete(ticket=ticket, by=request.user)
         return Response(status=http.HTTP_204_NO_CONTENT)
 
     # -- status, archive, tags ---------------------------------------------------------
@@ -287,7 +293,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         ticket = self.get_object()
         self.require_agent()
         data = self.validated(TicketStatusWriteSerializer)
-        services.ticket_change_status(ticket=ticket, status=data["status"], by=request.user, silent=True)
+        with unchanged(request, ticket):
+            services.ticket_change_status(ticket=ticket, status=data["status"], by=request.user, silent=True)
         return self.ticket_response(ticket)
 
     @extend_schema(summary="Archive (agents)", request=None, responses=TicketSerializer)
@@ -295,7 +302,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         ticket = self.get_object()
         self.require_agent()
         self.validated(EmptySerializer)
-        services.ticket_archive(ticket=ticket, by=request.user)
+        with unchanged(request, ticket):
+            services.ticket_archive(ticket=ticket, by=request.user)
         return self.ticket_response(ticket)
 
     @extend_schema(summary="Restore from the archive (agents)", request=None, responses=TicketSerializer)
@@ -303,7 +311,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         ticket = self.get_object()
         self.require_agent()
         self.validated(EmptySerializer)
-        services.ticket_restore(ticket=ticket, by=request.user)
+        with unchanged(request, ticket):
+            services.ticket_restore(ticket=ticket, by=request.user)
         return self.ticket_response(ticket)
 
     @extend_schema(
@@ -315,7 +324,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         self.require_agent()
         data = self.validated(TicketTagsWriteSerializer)
         try:
-            services.ticket_set_tags(ticket=ticket, tags=data["tags"], by=request.user)
+            with unchanged(request, ticket):
+                services.ticket_set_tags(ticket=ticket, tags=data["tags"], by=request.user)
         except DjangoValidationError as exc:
             raise from_django(exc, TICKET_FIELD_NAMES) from None
         return self.ticket_response(ticket)
@@ -342,13 +352,14 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     def _post_reply(self, request: Request, ticket: Ticket) -> Response:
         data = self.validated(ReplyWriteSerializer)
         try:
-            reply = services.reply_post(
-                ticket=ticket,
-                author=request.user,
-                text=data["ticketreply_text"],
-                type=data["ticketreply_type"],
-                silent=True,
-            )
+            with unchanged(request, ticket):
+                reply = services.reply_post(
+                    ticket=ticket,
+                    author=request.user,
+                    text=data["ticketreply_text"],
+                    type=data["ticketreply_type"],
+                    silent=True,
+                )
         except DjangoValidationError as exc:
             raise from_django(exc, REPLY_FIELD_NAMES) from None
         return Response(reply_data(reply), status=http.HTTP_201_CREATED)
@@ -367,7 +378,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             reply = Reply.objects.filter(pk=int(reply_id), ticket=ticket).first()
         if reply is None:
             raise NotFound(_("Reply not found on this ticket."))
-        services.reply_delete(reply=reply, by=request.user)
+        with unchanged(request, ticket):
+            services.reply_delete(reply=reply, by=request.user)
         return Response(status=http.HTTP_204_NO_CONTENT)
 
     @extend_schema(
