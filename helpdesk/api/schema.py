@@ -29,6 +29,10 @@ class SchemaView(HelpdeskAPIMixin, SpectacularAPIView):
         "TITLE": "helpdesk API",
         "DESCRIPTION": "Tickets, replies, status history, tags, reference data and ticket sync. See docs/api.md.",
         "PREPROCESSING_HOOKS": ["helpdesk.api.schema.only_helpdesk_endpoints"],
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "helpdesk.api.schema.exact_parameters",
+        ],
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": None,
         "ENUM_NAME_OVERRIDES": {
@@ -36,3 +40,113 @@ class SchemaView(HelpdeskAPIMixin, SpectacularAPIView):
             "ReplyTypeEnum": ["reply", "note"],
         },
     }
+
+
+# -- making the document exact (what drf-spectacular cannot infer) -------------------------
+
+MAX_ID = 2**63 - 1
+_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+#: Query parameters that take comma-separated ids (``?client_id=1,2``), at most 100.
+ID_LIST_PARAMS = ("category_id", "client_id", "companyId", "project_id", "assignee_id")
+
+
+def _csv(items: dict[str, Any], max_items: int = 100) -> dict[str, Any]:
+    # style=form, explode=false is OpenAPI's spelling of "a,b,c" in one parameter.
+    return {"style": "form", "explode": False,
+            "schema": {"type": "array", "items": items, "maxItems": max_items}}
+
+
+def _status_values() -> list[str]:
+    from ..models import TicketStatus
+
+    rows = list(TicketStatus.objects.order_by("pk").values_list("pk", "title"))
+    return [str(pk) for pk, _title in rows] + [title for _pk, title in rows]
+
+
+def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any = None, public: bool = True,
+                     **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: say what the server enforces, so that a fuzzer (schemathesis)
+    finds no "valid request rejected" / "invalid request accepted" gap.
+
+    Id lists are arrays of ids from 1 to 2**63-1, ``select`` names the ticket's fields,
+    ``priority`` and ``status`` name their values (statuses are rows: the document lists
+    those of this database), path ids are ids, ``search`` has its length limit, and a
+    request body that refuses unknown keys says ``additionalProperties: false``.
+    """
+    from ..models import Priority
+    from .views import TICKET_FIELDS
+
+    statuses = _status_values()
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+            for prop in component.get("properties", {}).values():
+                _no_nul(prop)
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            for param in operation.get("parameters", []):
+                name, where = param.get("name"), param.get("in")
+                if where == "path" and name in ("id", "reply_id"):
+                    param["schema"] = dict(_ID)
+                elif where != "query":
+                    continue
+                elif name in ID_LIST_PARAMS:
+                    param.update(_csv(dict(_ID)))
+                    param["allowEmptyValue"] = True  # "client_id=" is no filter
+                elif name == "select":
+                    param.update(_csv({"type": "string", "enum": list(TICKET_FIELDS)}, max_items=len(TICKET_FIELDS)))
+                elif name == "priority":
+                    param.update(_csv({"type": "string", "enum": [p.slug for p in Priority]}))
+                elif name == "status":
+                    param.update(_csv({"type": "string", "enum": statuses}))
+                elif name == "search":
+                    param["schema"] = {"type": "string", "maxLength": 200}
+            if method == "put" and path.endswith("/status"):
+                _status_body(operation, statuses)
+            _form_bodies(result, operation)
+            if method == "put" and path.endswith("/tickets"):
+                operation.setdefault("requestBody", {})["required"] = True  # the bulk upsert needs items
+    return result
+
+
+def _status_body(operation: dict[str, Any], statuses: list[str]) -> None:
+    ids = [int(s) for s in statuses if s.isdigit()]
+    titles = [s for s in statuses if not s.isdigit()]
+    for content in operation.get("requestBody", {}).get("content", {}).values():
+        content["schema"] = {
+            "type": "object", "required": ["status"], "additionalProperties": False,
+            "properties": {"status": {"oneOf": [{"type": "integer", "enum": ids}, {"type": "string", "enum": titles + [str(i) for i in ids]}]}},
+        }
+
+
+def _form_bodies(result: dict[str, Any], operation: dict[str, Any]) -> None:
+    """A form cannot send an empty list (``tags=`` is one empty tag): a required list
+    field of a form body needs one item at least."""
+    import copy
+
+    components = result.get("components", {}).get("schemas", {})
+    for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+        if media_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            continue
+        schema = content.get("schema", {})
+        ref = schema.get("$ref", "")
+        if ref:
+            schema = copy.deepcopy(components.get(ref.rsplit("/", 1)[-1], {}))
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            # A form field has no null: "" is the empty value (a blank project clears it).
+            prop.pop("nullable", None)
+            if name in required and prop.get("type") == "array" and not prop.get("minItems"):
+                prop["minItems"] = 1
+        content["schema"] = schema
+
+
+#: Text cannot hold NUL characters (PostgreSQL refuses them; the API answers 422).
+NO_NUL = "^[^\\x00]*$"
+
+
+def _no_nul(prop: dict[str, Any]) -> None:
+    if prop.get("type") == "string" and "enum" not in prop and "format" not in prop:
+        prop.setdefault("pattern", NO_NUL)
+    if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
+        _no_nul(prop["items"])

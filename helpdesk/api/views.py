@@ -334,7 +334,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         methods=["GET"], summary="The conversation", description="Oldest first. Contacts never see internal notes.",
-        request=None, responses=ReplySerializer(many=True),
+        request=None, responses=ReplySerializer(many=True), filters=False,
     )
     @extend_schema(
         methods=["POST"], summary="Post a reply or note",
@@ -384,7 +384,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Status history (agents)", description="Oldest first: `from`, `to`, `at`, `by`.",
-        responses=HistorySerializer(many=True),
+        responses=HistorySerializer(many=True), filters=False,
     )
     def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
