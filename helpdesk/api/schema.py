@@ -77,6 +77,7 @@ def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any
     from .views import TICKET_FIELDS
 
     statuses = _status_values()
+    _for_role(result, getattr(request, "user", None))
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
@@ -145,8 +146,25 @@ def _form_bodies(result: dict[str, Any], operation: dict[str, Any]) -> None:
 NO_NUL = "^[^\\x00]*$"
 
 
+#: A non-blank text (DRF trims whitespace before it checks for blank).
+NON_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+
+
 def _no_nul(prop: dict[str, Any]) -> None:
     if prop.get("type") == "string" and "enum" not in prop and "format" not in prop:
-        prop.setdefault("pattern", NO_NUL)
+        prop.setdefault("pattern", NON_BLANK if prop.get("minLength", 0) >= 1 else NO_NUL)
     if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
         _no_nul(prop["items"])
+
+
+def _for_role(result: dict[str, Any], user: Any) -> None:
+    """The document describes what its reader may send: a contact opens tickets for their
+    own client (``ticket_clientid`` optional) and may not tag them."""
+    from ..permissions import is_agent
+
+    if user is None or not getattr(user, "is_authenticated", False) or is_agent(user):
+        return
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.startswith("TicketCreateRequest"):
+            component.get("properties", {}).pop("tags", None)
+            component["required"] = [r for r in component.get("required", []) if r != "ticket_clientid"]
