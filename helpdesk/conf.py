@@ -66,6 +66,11 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFIER": "helpdesk.notify.NullNotifier",
     # Seconds an Idempotency-Key is remembered (its first response replayed); then pruned.
     "IDEMPOTENCY_KEY_TTL": 24 * 60 * 60,
+    # The task layer (helpdesk.events.tasks): attempts in all for a task that raises, and
+    # the retry delay: this many seconds, doubled per attempt, capped.
+    "TASK_MAX_ATTEMPTS": 5,
+    "TASK_RETRY_BACKOFF_SECONDS": 10,
+    "TASK_RETRY_MAX_DELAY_SECONDS": 3600,
 }
 
 # Keys whose value is a dotted path, imported on first access.
