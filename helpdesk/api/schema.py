@@ -22,10 +22,18 @@ def only_helpdesk_endpoints(endpoints: list[Any], **kwargs: Any) -> list[Any]:
     return out
 
 
-class SchemaView(HelpdeskAPIMixin, SpectacularAPIView):
-    """``GET /schema``: JSON by default, YAML with ``?format=yaml``; needs a signed-in caller."""
+class PlainJsonSchemaRenderer(OpenApiJsonRenderer):
+    """The document as ``application/json``, for clients that ask for plain JSON."""
 
-    renderer_classes = [OpenApiJsonRenderer, OpenApiYamlRenderer]
+    media_type = "application/json"
+    format = "json"
+
+
+class SchemaView(HelpdeskAPIMixin, SpectacularAPIView):
+    """``GET /schema``: JSON by default (``application/vnd.oai.openapi+json``, or
+    ``application/json`` when asked for), YAML with ``?format=yaml``; needs a signed-in caller."""
+
+    renderer_classes = [OpenApiJsonRenderer, PlainJsonSchemaRenderer, OpenApiYamlRenderer]
     custom_settings = {
         "TITLE": "helpdesk API",
         "DESCRIPTION": "Tickets, replies, status history, tags, reference data and ticket sync. See docs/api.md.",
@@ -110,6 +118,8 @@ def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any
             if method == "put" and path.endswith("/status") and statuses:
                 _status_body(operation, statuses)
             _form_bodies(result, operation)
+            if any(p.get("name") == "select" for p in operation.get("parameters", [])):
+                _selected_fields(result, operation)
             if method == "put" and path.endswith("/tickets"):
                 operation.setdefault("requestBody", {})["required"] = True  # the bulk upsert needs items
     return result
@@ -173,6 +183,10 @@ def _for_role(result: dict[str, Any], user: Any) -> None:
         if name.startswith("TicketCreateRequest"):
             component.get("properties", {}).pop("tags", None)
             component["required"] = [r for r in component.get("required", []) if r != "ticket_clientid"]
+        if name.startswith("ReplyWriteRequest") and "ticketreply_type" in component.get("properties", {}):
+            component["properties"]["ticketreply_type"] = {
+                "type": "string", "enum": ["reply"], "description": "reply (contacts cannot write notes).",
+            }
 
 
 def links(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -209,3 +223,42 @@ def links(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
             "parameters": {"id": "$request.path.id", "reply_id": "$response.body#/data/id"},
         }}
     return result
+
+
+def _selected_fields(result: dict[str, Any], operation: dict[str, Any]) -> None:
+    """With ``select`` a ticket has only the named keys: its 2xx bodies say so."""
+    import copy
+
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    if "Ticket" not in components:
+        return
+    if "TicketSelected" not in components:
+        sparse = copy.deepcopy(components["Ticket"])
+        sparse.pop("required", None)
+        sparse["description"] = "A ticket: every key, or with `select` only the keys it names."
+        components["TicketSelected"] = sparse
+    ref, new = "#/components/schemas/Ticket", "#/components/schemas/TicketSelected"
+
+    def swap(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "$ref" and value == ref:
+                    node[key] = new
+                elif key == "$ref" and value.startswith("#/components/schemas/Paginated"):
+                    # The list's envelope component: a copy whose items are sparse tickets.
+                    name = value.rsplit("/", 1)[-1]
+                    selected = name.replace("Ticket", "TicketSelected", 1)
+                    if selected != name and selected not in components and name in components:
+                        components[selected] = copy.deepcopy(components[name])
+                        swap(components[selected])
+                    if selected in components:
+                        node[key] = f"#/components/schemas/{selected}"
+                else:
+                    swap(value)
+        elif isinstance(node, list):
+            for item in node:
+                swap(item)
+
+    for code, response in operation.get("responses", {}).items():
+        if str(code).startswith("2"):
+            swap(response.get("content", {}))

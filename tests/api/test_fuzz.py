@@ -153,3 +153,33 @@ def test_agent(agent_schema):
 def test_contact(contact_schema):
     failures = fuzz(contact_schema, contact=True)
     assert not failures, "\n\n".join(failures)
+
+
+def _stateful(schema, contact=False):
+    """Follow the document's links: open a ticket, then read, edit, tag, archive it, reply
+    to it and delete the reply, with every check after every step."""
+    world = schema.world
+    links = schema.raw_schema["paths"]["/api/tickets"]["post"]["responses"]["201"]["links"]
+    assert {"get_ticket", "patch_ticket", "put_status", "post_replies"} <= set(links), links
+
+    class Workflow(schema.as_state_machine()):
+        def before_call(self, case):
+            _fresh_keys(case)
+            meta = case.meta
+            if meta is None or meta.generation.mode is GenerationMode.POSITIVE:
+                _real_rows(case, world, contact)
+
+    Workflow.run(settings=settings(
+        max_examples=15, stateful_step_count=6, deadline=None, derandomize=True, database=None,
+        suppress_health_check=list(HealthCheck),
+    ))
+
+
+@pytest.mark.django_db
+def test_agent_stateful(agent_schema):
+    _stateful(agent_schema)
+
+
+@pytest.mark.django_db
+def test_contact_stateful(contact_schema):
+    _stateful(contact_schema, contact=True)
