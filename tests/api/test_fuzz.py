@@ -14,7 +14,9 @@ import uuid
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
@@ -37,6 +39,18 @@ HYPOTHESIS = dict(
 )
 
 WSGI_APP = get_wsgi_application()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    # schemathesis calls the WSGI app itself, not through Django's test client: like the
+    # test client, keep Django from closing the test's connection (and its transaction)
+    # at the end of each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
