@@ -87,7 +87,7 @@ def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any
     request body that refuses unknown keys says ``additionalProperties: false``.
     """
     from ..models import Priority
-    from .views import TICKET_FIELDS
+    from .views import MAX_SELECT, TICKET_FIELDS
 
     statuses = _status_values()
     _for_role(result, getattr(request, "user", None))
@@ -108,7 +108,7 @@ def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any
                     param.update(_csv(dict(_ID)))
                     param["allowEmptyValue"] = True  # "client_id=" is no filter
                 elif name == "select":
-                    param.update(_csv({"type": "string", "enum": list(TICKET_FIELDS)}, max_items=len(TICKET_FIELDS)))
+                    param.update(_csv({"type": "string", "enum": list(TICKET_FIELDS)}, max_items=MAX_SELECT))
                 elif name == "priority":
                     param.update(_csv({"type": "string", "enum": [p.slug for p in Priority]}))
                 elif name == "status":
@@ -122,6 +122,12 @@ def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any
                 _selected_fields(result, operation)
             if method == "put" and path.endswith("/tickets"):
                 operation.setdefault("requestBody", {})["required"] = True  # the bulk upsert needs items
+                from ..conf import helpdesk_settings
+
+                body = operation["requestBody"].get("content", {}).get("application/json", {}).get("schema", {})
+                for option in body.get("oneOf", []):
+                    if option.get("type") == "array":
+                        option["maxItems"] = helpdesk_settings.UPSERT_MAX_ITEMS
     return result
 
 

@@ -152,7 +152,8 @@ class BulkUpsertMixin:
         request={
             "application/json": {"oneOf": [
                 {"type": "object"},
-                {"type": "array", "items": {"type": "object"}, "maxItems": 5000},
+                # Any items: one that is not a ticket object is reported in createdErrors (206).
+                {"type": "array", "maxItems": 5000},
             ]},
             "application/x-www-form-urlencoded": {
                 "type": "object", "minProperties": 1, "additionalProperties": {"type": "string"},

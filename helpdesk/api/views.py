@@ -59,18 +59,22 @@ TICKET_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The 
 
 TICKET_FIELDS = tuple(TicketSerializer().fields)
 MAX_ID = 2**63 - 1
+#: Most names in ``select`` (repeats are allowed and ignored).
+MAX_SELECT = 500
 
 
 class SelectForm(forms.Form):
     """``select=id,subject,status``: the top-level ticket fields to return."""
 
-    select = forms.CharField(required=False, max_length=1000)
+    select = forms.CharField(required=False, max_length=10_000)
 
     def clean_select(self) -> tuple[str, ...] | None:
         value = self.cleaned_data.get("select") or ""
         names = [n.strip() for n in value.split(",") if n.strip()]
         if not names:
             return None
+        if len(names) > MAX_SELECT:
+            raise forms.ValidationError(_("At most %(n)d names.") % {"n": MAX_SELECT})
         unknown = [n for n in names if n not in TICKET_FIELDS]
         if unknown:
             raise forms.ValidationError(

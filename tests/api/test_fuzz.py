@@ -78,11 +78,23 @@ def _schema(user, world):
     headers = {"Authorization": f"Bearer {key}"}
     config = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {
         # 413 is a rejection too: a form with more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields.
-        "expected-statuses": [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5xx"],
+        "expected-statuses": [400, 401, 403, 404, 405, 406, 409, 412, 413, 415, 422, 428, 429, "5xx"],
     }}})
     schema = schemathesis.openapi.from_wsgi("/api/schema", WSGI_APP, headers=headers, config=config)
     schema.world = world
-    schema.config.update(base_url="http://testserver", headers=headers)
+    schema.config.update(base_url="http://testserver")
+
+    class KeyAuth:
+        """The user's API key, as schemathesis' auth (so its auth checks know it is real)."""
+
+        def get(self, case, context):
+            return key
+
+        def set(self, case, data, context):
+            case.headers = case.headers or {}
+            case.headers["Authorization"] = f"Bearer {data}"
+
+    schema.auth()(KeyAuth)
     return schema
 
 
@@ -96,11 +108,18 @@ def contact_schema(fuzz_world):
     return _schema(fuzz_world["contact"], fuzz_world)
 
 
-def _fresh_keys(case):
-    # Each generated request is a new request: a reused random Idempotency-Key on a
-    # different body is rightly a 422, which schemathesis cannot know. Give each its own.
-    if case.headers and "Idempotency-Key" in case.headers:
-        case.headers["Idempotency-Key"] = uuid.uuid4().hex
+def _fresh_keys(case, positive):
+    """What a fuzzer cannot know about the request headers of a write."""
+    headers = case.headers or {}
+    # Each generated request is a new request: a reused random Idempotency-Key on another
+    # body is rightly a 422 (a negative case keeps its key: it may be the invalid part).
+    if positive and "Idempotency-Key" in headers:
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+    # A precondition names the ticket's current ETag or date, which a generated value
+    # cannot: "*" (the ticket exists) is the one always true.
+    if "If-Match" in headers:
+        headers["If-Match"] = "*"
+    headers.pop("If-Unmodified-Since", None)
 
 
 #: Body fields naming rows: the document says "an id", not which ids exist.
@@ -135,7 +154,7 @@ def fuzz(schema, contact=False) -> list[str]:
             @seed(SEED)
             @settings(**HYPOTHESIS)
             def run(case):
-                _fresh_keys(case)
+                _fresh_keys(case, mode is GenerationMode.POSITIVE)
                 excluded = []
                 if mode is GenerationMode.POSITIVE:
                     _real_rows(case, schema.world, contact)
@@ -178,9 +197,10 @@ def _stateful(schema, contact=False):
 
     class Workflow(schema.as_state_machine()):
         def before_call(self, case):
-            _fresh_keys(case)
             meta = case.meta
-            if meta is None or meta.generation.mode is GenerationMode.POSITIVE:
+            positive = meta is None or meta.generation.mode is GenerationMode.POSITIVE
+            _fresh_keys(case, positive)
+            if positive:
                 _real_rows(case, world, contact)
 
     Workflow.run(settings=settings(
