@@ -6,6 +6,7 @@ Each admin class is importable, so a site can unregister one and subclass it.
 """
 
 from .apikeys import APIKeyAdmin
+from .idempotency import IdempotencyKeyAdmin
 from .reference import (
     ClientAdmin,
     ClientDomainAdmin,
@@ -21,7 +22,7 @@ from .reference import (
 from .tickets import TicketAdmin, TicketOverviewAdmin
 
 __all__ = [
-    "APIKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
+    "APIKeyAdmin", "IdempotencyKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
     "ProjectAdmin", "ReplyAdmin", "StatusChangeAdmin", "TagAdmin", "TicketAdmin", "TicketOverviewAdmin",
     "TicketStatusAdmin",
 ]
