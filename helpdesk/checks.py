@@ -92,6 +92,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     cap = value["COUNT_EXACT_UP_TO"]
     if cap is not None and (not _whole(cap) or cap <= 0):
         errors.append(Error("HELPDESK COUNT_EXACT_UP_TO must be a positive whole number or None.", id="helpdesk.E004"))
+    ttl = value["IDEMPOTENCY_KEY_TTL"]
+    if not _whole(ttl) or ttl <= 0:
+        errors.append(Error("HELPDESK IDEMPOTENCY_KEY_TTL must be a positive whole number of seconds.",
+                            id="helpdesk.E004"))
     if not _whole(value["TASK_MAX_ATTEMPTS"]) or value["TASK_MAX_ATTEMPTS"] <= 0:
         errors.append(Error("HELPDESK TASK_MAX_ATTEMPTS must be a positive whole number.", id="helpdesk.E010"))
     for key in ("TASK_RETRY_BACKOFF_SECONDS", "TASK_RETRY_MAX_DELAY_SECONDS"):

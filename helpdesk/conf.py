@@ -74,6 +74,8 @@ DEFAULTS: dict[str, Any] = {
     "OVERVIEW_CACHE_SECONDS": 60,
     # Dotted path to the class that turns helpdesk events into notifications.
     "NOTIFIER": "helpdesk.notify.NullNotifier",
+    # Seconds an Idempotency-Key is remembered (its first response replayed); then pruned.
+    "IDEMPOTENCY_KEY_TTL": 24 * 60 * 60,
     # The task layer (helpdesk.events.tasks): attempts in all for a task that raises, and
     # the retry delay: this many seconds, doubled per attempt, capped.
     "TASK_MAX_ATTEMPTS": 5,

@@ -494,6 +494,33 @@ class APIKey(models.Model):
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
+class IdempotencyKey(models.Model):
+    """A request sent with ``Idempotency-Key``: claimed before it runs, its response kept after.
+
+    One row per user and key (a unique constraint: of two concurrent requests with one key,
+    only one can claim it). ``status_code`` is null while the first request is in flight.
+    See ``helpdesk.idempotency``.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    status_code = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_headers = models.JSONField(_("response headers"), default=dict, blank=True)
+    response_body = models.BinaryField(_("response body"), default=b"", blank=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="hd_idempotency_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code or 'in flight'})"
+
+
 class AgentAccess(models.Model):
     """Limits an agent to some departments (Zammad's group access).
 

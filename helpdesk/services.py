@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, F, Max, Value
+from django.db.models import DateTimeField, F, Max, Q, Value
 from django.db.models.functions import Coalesce, Greatest, Least, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -179,11 +179,18 @@ def tags_get_or_create(names: Iterable[str]) -> list[Tag]:
     if not names:
         return []
     wanted = {n.lower(): n for n in names}
-    found = {t.name.lower(): t for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__in=wanted)}
+
+    def lookup() -> dict[str, Tag]:
+        # The database's LOWER() may differ from Python's (SQLite folds ASCII only), so
+        # exact names are matched too and the result is keyed by Python's lower().
+        rows = Tag.objects.annotate(lname=Lower("name")).filter(Q(lname__in=wanted) | Q(name__in=wanted.values()))
+        return {t.name.lower(): t for t in rows}
+
+    found = lookup()
     missing = [Tag(name=n) for low, n in wanted.items() if low not in found]
     if missing:
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
-        found = {t.name.lower(): t for t in Tag.objects.annotate(lname=Lower("name")).filter(lname__in=wanted)}
+        found = lookup()
     return [found[low] for low in wanted]
 
 

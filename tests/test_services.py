@@ -515,6 +515,15 @@ def test_a_reply_status_that_does_not_exist_writes_no_reply(ticket, agent, setti
     assert not Reply.objects.exists()
 
 
+def test_tags_with_non_ascii_capitals_are_found_again(db, agent, department, client_org):
+    """SQLite's LOWER() folds ASCII only: a tag like "Ëlan" once raised KeyError (a 500)."""
+    ticket = services.ticket_create(subject="S", message="M", department=department, client=client_org,
+                                    creator=agent, silent=True)
+    services.ticket_set_tags(ticket=ticket, tags=["Ëlan", "ÉCOLE"], by=agent)
+    services.ticket_set_tags(ticket=ticket, tags=["Ëlan", "ÉCOLE", "x"], by=agent)
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["x", "ÉCOLE", "Ëlan"]
+
+
 # -- department-scoped agents and the note permission (issue #12) -------------------------
 
 

@@ -7,6 +7,7 @@ Each admin class is importable, so a site can unregister one and subclass it.
 
 from .access import AgentAccessAdmin, AgentAccessInline
 from .apikeys import APIKeyAdmin
+from .idempotency import IdempotencyKeyAdmin
 from .reference import (
     ClientAdmin,
     ClientDomainAdmin,
@@ -22,7 +23,7 @@ from .reference import (
 from .tickets import TicketAdmin, TicketOverviewAdmin
 
 __all__ = [
-    "AgentAccessAdmin", "AgentAccessInline", "APIKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
+    "AgentAccessAdmin", "AgentAccessInline", "APIKeyAdmin", "IdempotencyKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
     "ProjectAdmin", "ReplyAdmin", "StatusChangeAdmin", "TagAdmin", "TicketAdmin", "TicketOverviewAdmin",
     "TicketStatusAdmin",
 ]

@@ -19,11 +19,41 @@ from ..models import ReplyType, Ticket, TicketStatus
 from ..services import clean_tag_names
 
 
+def ticket_version(updated_at: Any) -> str:
+    """The form's version token: ``updated_at`` to the microsecond (every write moves it)."""
+    return updated_at.isoformat()
+
+
+def last_change(ticket: Ticket) -> tuple[str, Any]:
+    """(who, when) of the newest known change: an admin log entry, a status change or a reply."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from ..models import Reply, StatusChange
+
+    candidates = []
+    entry = (LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Ticket), object_id=str(ticket.pk))
+             .select_related("user").order_by("-action_time").first())
+    if entry is not None:
+        candidates.append((entry.action_time, entry.user))
+    change = StatusChange.objects.filter(ticket=ticket).select_related("changed_by").order_by("-changed_at").first()
+    if change is not None:
+        candidates.append((change.changed_at, change.changed_by))
+    reply = Reply.objects.filter(ticket=ticket).select_related("author").order_by("-created_at").first()
+    if reply is not None:
+        candidates.append((reply.created_at, reply.author))
+    user = max(candidates, key=lambda c: c[0])[1] if candidates else None
+    name = (user.get_full_name() or user.get_username()) if user is not None else ""
+    return name, ticket.updated_at
+
+
 def split_tags(value: str) -> list[str]:
     return [part for part in (value or "").split(",") if part.strip()]
 
 
 class TicketAdminForm(forms.ModelForm):
+    #: The ticket's ``updated_at`` when the page was shown: saving over a newer change is refused.
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
     new_tags = forms.CharField(
         label=_("New tags"),
         required=False,
@@ -41,6 +71,8 @@ class TicketAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "status" in self.fields and not self.instance.pk:
             self.fields["status"].initial = helpdesk_settings.DEFAULT_STATUS_ID
+        if "version" in self.fields and self.instance.pk:
+            self.fields["version"].initial = ticket_version(self.instance.updated_at)
 
     def clean_new_tags(self) -> list[str]:
         return clean_tag_names(split_tags(self.cleaned_data.get("new_tags", "")))
@@ -64,6 +96,26 @@ class TicketAdminForm(forms.ModelForm):
         if isinstance(old, str):  # initial may be the rendered JSON on a bound form
             old = {}
         return {**{key: None for key in old if key not in new}, **new}
+
+    def clean_version(self) -> str:
+        """Refuse to save over a change made since the page was shown (and say whose).
+
+        The admin's change view runs in a transaction: the row lock taken here holds
+        until the save commits, so no change slips in between.
+        """
+        version = self.cleaned_data.get("version") or ""
+        if not self.instance.pk or not version:
+            return version
+        current = Ticket.objects.select_for_update().only("updated_at").filter(pk=self.instance.pk).first()
+        if current is not None and ticket_version(current.updated_at) != version:
+            who, when = last_change(current)
+            raise ValidationError(
+                _("%(who)s changed this ticket at %(when)s, after you opened it. Reload the page to see "
+                  "the change; your edits were not saved.")
+                % {"who": who or _("Someone"), "when": when.strftime("%Y-%m-%d %H:%M:%S %Z")},
+                code="stale",
+            )
+        return version
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

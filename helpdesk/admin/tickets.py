@@ -111,7 +111,7 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         "external_source", "external_id", "external_url",
     )
     fieldsets = (
-        (None, {"fields": ("subject", "message")}),
+        (None, {"fields": ("subject", "message", "version")}),
         (gettext_lazy("Handling"), {"fields": (("status", "priority"), "department", "assignees", "tags", "new_tags")}),
         (gettext_lazy("Customer"), {"fields": ("client", "project", "requester")}),
         (gettext_lazy("Classification"), {"fields": (("type", "severity"), "product", "time_spent")}),

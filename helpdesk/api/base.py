@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from ..conf import helpdesk_settings
 from .authentication import APIKeyAuthentication
 from .exceptions import RequestTooLarge, exception_handler
+from .idempotency import IdempotencyMixin
 from .openapi import HelpdeskAutoSchema
 from .pagination import HelpdeskPagination
 from .parsers import SafeJSONParser
@@ -42,8 +43,11 @@ def request_id(request: Any) -> str:
     return rid
 
 
-class HelpdeskAPIMixin:
-    """Mix into any DRF view of the helpdesk API (before the DRF base class)."""
+class HelpdeskAPIMixin(IdempotencyMixin):
+    """Mix into any DRF view of the helpdesk API (before the DRF base class).
+
+    Carries ``IdempotencyMixin``: every unsafe method honours ``Idempotency-Key``.
+    """
 
     renderer_classes = [EnvelopeJSONRenderer, HelpdeskBrowsableAPIRenderer]
     parser_classes = [SafeJSONParser, FormParser, MultiPartParser]

@@ -35,6 +35,7 @@ CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    412: "precondition_failed",
     413: "request_too_large",
     415: "unsupported_media_type",
     422: "validation_failed",

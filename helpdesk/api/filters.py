@@ -35,7 +35,7 @@ class IdListField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return None
-        parts = _split(value)
+        parts = [part.strip() for part in str(value).split(",")]
         if len(parts) > MAX_LIST:
             raise forms.ValidationError(_("At most %(n)d values.") % {"n": MAX_LIST})
         try:
@@ -199,6 +199,8 @@ class TicketFilterSet(filters.FilterSet):
 
     def filter_priority(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         ranks, unknown = [], []
+        if len(_split(value)) > MAX_LIST:
+            raise forms.ValidationError({"priority": _("At most %(n)d values.") % {"n": MAX_LIST}})
         for item in _split(value):
             try:
                 ranks.append(Priority.from_slug(item))

@@ -176,20 +176,23 @@ class HelpdeskPagination(BasePagination):
         }
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        # One exploded object parameter (``?limit=25&page=2``), so that the document can
+        # say what the form enforces: ``page`` or ``offset``, never both.
         return [
             {
-                "name": "limit", "in": "query", "required": False,
-                "description": f"Rows per page (default {helpdesk_settings.PAGE_SIZE}, at most {helpdesk_settings.MAX_PAGE_SIZE}; more is a 422).",
-                "schema": {"type": "integer", "minimum": 1, "maximum": helpdesk_settings.MAX_PAGE_SIZE},
-            },
-            {
-                "name": "page", "in": "query", "required": False,
-                "description": "1-based page number (instead of offset).",
-                "schema": {"type": "integer", "minimum": 1},
-            },
-            {
-                "name": "offset", "in": "query", "required": False,
-                "description": "Rows to skip (instead of page).",
-                "schema": {"type": "integer", "minimum": 0},
+                "name": "paging", "in": "query", "required": False, "style": "form", "explode": True,
+                "description": f"`limit`: rows per page (default {helpdesk_settings.PAGE_SIZE}, at most "
+                f"{helpdesk_settings.MAX_PAGE_SIZE}); `page` (1-based) **or** `offset` (rows to skip): "
+                "both is a 422.",
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "limit": {"type": "integer", "minimum": 1, "maximum": helpdesk_settings.MAX_PAGE_SIZE},
+                        "page": {"type": "integer", "minimum": 1, "maximum": 10**9},
+                        "offset": {"type": "integer", "minimum": 0, "maximum": 10**12},
+                    },
+                    "additionalProperties": False,
+                    "not": {"required": ["page", "offset"]},
+                },
             },
         ]

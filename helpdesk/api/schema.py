@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DatabaseError
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
@@ -21,14 +22,27 @@ def only_helpdesk_endpoints(endpoints: list[Any], **kwargs: Any) -> list[Any]:
     return out
 
 
-class SchemaView(HelpdeskAPIMixin, SpectacularAPIView):
-    """``GET /schema``: JSON by default, YAML with ``?format=yaml``; needs a signed-in caller."""
+class PlainJsonSchemaRenderer(OpenApiJsonRenderer):
+    """The document as ``application/json``, for clients that ask for plain JSON."""
 
-    renderer_classes = [OpenApiJsonRenderer, OpenApiYamlRenderer]
+    media_type = "application/json"
+    format = "json"
+
+
+class SchemaView(HelpdeskAPIMixin, SpectacularAPIView):
+    """``GET /schema``: JSON by default (``application/vnd.oai.openapi+json``, or
+    ``application/json`` when asked for), YAML with ``?format=yaml``; needs a signed-in caller."""
+
+    renderer_classes = [OpenApiJsonRenderer, PlainJsonSchemaRenderer, OpenApiYamlRenderer]
     custom_settings = {
         "TITLE": "helpdesk API",
         "DESCRIPTION": "Tickets, replies, status history, tags, reference data and ticket sync. See docs/api.md.",
         "PREPROCESSING_HOOKS": ["helpdesk.api.schema.only_helpdesk_endpoints"],
+        "POSTPROCESSING_HOOKS": [
+            "drf_spectacular.hooks.postprocess_schema_enums",
+            "helpdesk.api.schema.exact_parameters",
+            "helpdesk.api.schema.links",
+        ],
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": None,
         "ENUM_NAME_OVERRIDES": {
@@ -36,3 +50,221 @@ class SchemaView(HelpdeskAPIMixin, SpectacularAPIView):
             "ReplyTypeEnum": ["reply", "note"],
         },
     }
+
+
+# -- making the document exact (what drf-spectacular cannot infer) -------------------------
+
+MAX_ID = 2**63 - 1
+_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+#: Query parameters that take comma-separated ids (``?client_id=1,2``), at most 100.
+ID_LIST_PARAMS = ("category_id", "client_id", "companyId", "project_id", "assignee_id")
+
+
+def _csv(items: dict[str, Any], max_items: int = 100) -> dict[str, Any]:
+    # style=form, explode=false is OpenAPI's spelling of "a,b,c" in one parameter.
+    return {"style": "form", "explode": False,
+            "schema": {"type": "array", "items": items, "maxItems": max_items}}
+
+
+def _status_values() -> list[str]:
+    from ..models import TicketStatus
+
+    try:
+        rows = list(TicketStatus.objects.order_by("pk").values_list("pk", "title"))
+    except DatabaseError:  # built without a database (the docs site): no enum then
+        return []
+    return [str(pk) for pk, _title in rows] + [title for _pk, title in rows]
+
+
+def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any = None, public: bool = True,
+                     **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: say what the server enforces, so that a fuzzer (schemathesis)
+    finds no "valid request rejected" / "invalid request accepted" gap.
+
+    Id lists are arrays of ids from 1 to 2**63-1, ``select`` names the ticket's fields,
+    ``priority`` and ``status`` name their values (statuses are rows: the document lists
+    those of this database), path ids are ids, ``search`` has its length limit, and a
+    request body that refuses unknown keys says ``additionalProperties: false``.
+    """
+    from ..models import Priority
+    from .views import MAX_SELECT, TICKET_FIELDS
+
+    statuses = _status_values()
+    _for_role(result, getattr(request, "user", None))
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+            for prop in component.get("properties", {}).values():
+                _no_nul(prop)
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            for param in operation.get("parameters", []):
+                name, where = param.get("name"), param.get("in")
+                if where == "path" and name in ("id", "reply_id"):
+                    param["schema"] = dict(_ID)
+                elif where != "query":
+                    continue
+                elif name in ID_LIST_PARAMS:
+                    param.update(_csv(dict(_ID)))
+                    param["allowEmptyValue"] = True  # "client_id=" is no filter
+                elif name == "select":
+                    param.update(_csv({"type": "string", "enum": list(TICKET_FIELDS)}, max_items=MAX_SELECT))
+                elif name == "priority":
+                    param.update(_csv({"type": "string", "enum": [p.slug for p in Priority]}))
+                elif name == "status":
+                    param.update(_csv({"type": "string", "enum": statuses} if statuses else {"type": "string"}))
+                elif name == "search":
+                    param["schema"] = {"type": "string", "maxLength": 200}
+            if method == "put" and path.endswith("/status") and statuses:
+                _status_body(operation, statuses)
+            _form_bodies(result, operation)
+            if any(p.get("name") == "select" for p in operation.get("parameters", [])):
+                _selected_fields(result, operation)
+            if method == "put" and path.endswith("/tickets"):
+                operation.setdefault("requestBody", {})["required"] = True  # the bulk upsert needs items
+                from ..conf import helpdesk_settings
+
+                body = operation["requestBody"].get("content", {}).get("application/json", {}).get("schema", {})
+                for option in body.get("oneOf", []):
+                    if option.get("type") == "array":
+                        option["maxItems"] = helpdesk_settings.UPSERT_MAX_ITEMS
+    return result
+
+
+def _status_body(operation: dict[str, Any], statuses: list[str]) -> None:
+    ids = [int(s) for s in statuses if s.isdigit()]
+    titles = [s for s in statuses if not s.isdigit()]
+    for content in operation.get("requestBody", {}).get("content", {}).values():
+        content["schema"] = {
+            "type": "object", "required": ["status"], "additionalProperties": False,
+            "properties": {"status": {"oneOf": [{"type": "integer", "enum": ids}, {"type": "string", "enum": titles + [str(i) for i in ids]}]}},
+        }
+
+
+def _form_bodies(result: dict[str, Any], operation: dict[str, Any]) -> None:
+    """A form cannot send an empty list (``tags=`` is one empty tag): a required list
+    field of a form body needs one item at least."""
+    import copy
+
+    components = result.get("components", {}).get("schemas", {})
+    for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+        if media_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            continue
+        schema = content.get("schema", {})
+        ref = schema.get("$ref", "")
+        if ref:
+            schema = copy.deepcopy(components.get(ref.rsplit("/", 1)[-1], {}))
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            # A form field has no null: "" is the empty value (a blank project clears it).
+            prop.pop("nullable", None)
+            if name in required and prop.get("type") == "array" and not prop.get("minItems"):
+                prop["minItems"] = 1
+        content["schema"] = schema
+
+
+#: Text cannot hold NUL characters (PostgreSQL refuses them; the API answers 422).
+NO_NUL = "^[^\\x00]*$"
+
+
+#: A non-blank text (DRF trims whitespace before it checks for blank).
+NON_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+
+
+def _no_nul(prop: dict[str, Any]) -> None:
+    if prop.get("type") == "string" and "enum" not in prop and "format" not in prop:
+        prop.setdefault("pattern", NON_BLANK if prop.get("minLength", 0) >= 1 else NO_NUL)
+    if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
+        _no_nul(prop["items"])
+
+
+def _for_role(result: dict[str, Any], user: Any) -> None:
+    """The document describes what its reader may send: a contact opens tickets for their
+    own client (``ticket_clientid`` optional) and may not tag them."""
+    from ..permissions import is_agent
+
+    if user is None or not getattr(user, "is_authenticated", False) or is_agent(user):
+        return
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.startswith("TicketCreateRequest"):
+            component.get("properties", {}).pop("tags", None)
+            component["required"] = [r for r in component.get("required", []) if r != "ticket_clientid"]
+        if name.startswith("ReplyWriteRequest") and "ticketreply_type" in component.get("properties", {}):
+            component["properties"]["ticketreply_type"] = {
+                "type": "string", "enum": ["reply"], "description": "reply (contacts cannot write notes).",
+            }
+
+
+def links(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: OpenAPI links from what a write creates to what reads and
+    changes it (a new ticket's id to its own operations, a new reply's id to its delete),
+    so clients and stateful fuzzers (schemathesis) can follow them."""
+    paths = result.get("paths", {})
+
+    def op_id(path: str, method: str) -> str | None:
+        return paths.get(path, {}).get(method, {}).get("operationId")
+
+    tickets = next((p for p in paths if p.endswith("/tickets")), None)
+    if tickets is None:
+        return result
+    detail = f"{tickets}/{{id}}"
+    created = paths[tickets].get("post", {}).get("responses", {}).get("201")
+    if created is not None:
+        targets = {}
+        for path, operations in paths.items():
+            if path.startswith(detail) and "{reply_id}" not in path:
+                for method in operations:
+                    if op_id(path, method):
+                        targets[f"{method}{path[len(detail):].replace('/', '_') or '_ticket'}"] = op_id(path, method)
+        created["links"] = {
+            name: {"operationId": target, "parameters": {"id": "$response.body#/data/id"}}
+            for name, target in sorted(targets.items())
+        }
+    replies = f"{detail}/replies"
+    reply_created = paths.get(replies, {}).get("post", {}).get("responses", {}).get("201")
+    delete_reply = op_id(f"{replies}/{{reply_id}}", "delete")
+    if reply_created is not None and delete_reply:
+        reply_created["links"] = {"delete_reply": {
+            "operationId": delete_reply,
+            "parameters": {"id": "$request.path.id", "reply_id": "$response.body#/data/id"},
+        }}
+    return result
+
+
+def _selected_fields(result: dict[str, Any], operation: dict[str, Any]) -> None:
+    """With ``select`` a ticket has only the named keys: its 2xx bodies say so."""
+    import copy
+
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    if "Ticket" not in components:
+        return
+    if "TicketSelected" not in components:
+        sparse = copy.deepcopy(components["Ticket"])
+        sparse.pop("required", None)
+        sparse["description"] = "A ticket: every key, or with `select` only the keys it names."
+        components["TicketSelected"] = sparse
+    ref, new = "#/components/schemas/Ticket", "#/components/schemas/TicketSelected"
+
+    def swap(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "$ref" and value == ref:
+                    node[key] = new
+                elif key == "$ref" and value.startswith("#/components/schemas/Paginated"):
+                    # The list's envelope component: a copy whose items are sparse tickets.
+                    name = value.rsplit("/", 1)[-1]
+                    selected = name.replace("Ticket", "TicketSelected", 1)
+                    if selected != name and selected not in components and name in components:
+                        components[selected] = copy.deepcopy(components[name])
+                        swap(components[selected])
+                    if selected in components:
+                        node[key] = f"#/components/schemas/{selected}"
+                else:
+                    swap(value)
+        elif isinstance(node, list):
+            for item in node:
+                swap(item)
+
+    for code, response in operation.get("responses", {}).items():
+        if str(code).startswith("2"):
+            swap(response.get("content", {}))

@@ -120,6 +120,8 @@ class BulkUpsertMixin:
             if name.lower() == "charset" and value:
                 encoding = value.strip('"')
         if content_type == "application/x-www-form-urlencoded":
+            if not body.strip():
+                raise ParseError(_("The body is empty: send a ticket object or an array of them."))
             try:
                 return [_form_item(body, encoding)]
             except LookupError:
@@ -148,7 +150,16 @@ class BulkUpsertMixin:
             "nothing new. Every item is saved whole or reported in `createdErrors`/`updatedErrors` with its "
             "`index`. The response is not wrapped in `data`. See docs/sync.md for every field."
         ),
-        request={"application/json": OpenApiTypes.ANY, "application/x-www-form-urlencoded": OpenApiTypes.OBJECT},
+        request={
+            "application/json": {"oneOf": [
+                {"type": "object"},
+                # Any items: one that is not a ticket object is reported in createdErrors (206).
+                {"type": "array", "maxItems": 5000},
+            ]},
+            "application/x-www-form-urlencoded": {
+                "type": "object", "minProperties": 1, "additionalProperties": {"type": "string"},
+            },
+        },
         responses={
             200: OpenApiResponse(UpsertResultSerializer, description="Every item was saved."),
             206: OpenApiResponse(UpsertResultSerializer, description="Some items were not saved; see the error lists."),

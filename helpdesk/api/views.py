@@ -28,6 +28,7 @@ from ..models import Channel, ReplyType, Ticket
 from ..permissions import can_delete_ticket, is_agent
 from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
+from .conditional import not_modified, set_validators, unchanged
 from .exceptions import ValidationFailed, from_django
 from .filters import TicketFilterSet
 from .pagination import filterset_params
@@ -62,18 +63,22 @@ TICKET_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The 
 
 TICKET_FIELDS = tuple(TicketSerializer().fields)
 MAX_ID = 2**63 - 1
+#: Most names in ``select`` (repeats are allowed and ignored).
+MAX_SELECT = 500
 
 
 class SelectForm(forms.Form):
     """``select=id,subject,status``: the top-level ticket fields to return."""
 
-    select = forms.CharField(required=False, max_length=1000)
+    select = forms.CharField(required=False, max_length=10_000)
 
     def clean_select(self) -> tuple[str, ...] | None:
         value = self.cleaned_data.get("select") or ""
         names = [n.strip() for n in value.split(",") if n.strip()]
         if not names:
             return None
+        if len(names) > MAX_SELECT:
+            raise forms.ValidationError(_("At most %(n)d names.") % {"n": MAX_SELECT})
         unknown = [n for n in names if n not in TICKET_FIELDS]
         if unknown:
             raise forms.ValidationError(
@@ -218,7 +223,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         # Re-read: the services update some columns with UPDATE … SET, not on this instance.
         select = self.select()
         fresh = self.ticket_queryset(select).get(pk=ticket.pk)
-        return Response(ticket_data(fresh, fields=select), status=status)
+        return set_validators(Response(ticket_data(fresh, fields=select), status=status), fresh)
 
     def requester(self, data: dict[str, Any], client: Any) -> Any:
         """The ``requester`` of the body as a user: an email finds the person or creates
@@ -243,7 +248,10 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         select = self.select()
-        return Response(ticket_data(self.get_object(), fields=select))
+        ticket = self.get_object()
+        if not_modified(request, ticket):
+            return set_validators(Response(status=http.HTTP_304_NOT_MODIFIED), ticket)
+        return set_validators(Response(ticket_data(ticket, fields=select)), ticket)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = request.user
@@ -304,7 +312,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         if data.get("custom_fields"):
             changes["custom_fields"] = data["custom_fields"]
         try:
-            with transaction.atomic():
+            with unchanged(request, ticket), transaction.atomic():
                 if "requester" in data:
                     changes["requester"] = self.requester(data, ticket.client)
                 if changes:
@@ -319,7 +327,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         ticket = self.get_object()
         if not can_delete_ticket(request.user, ticket):
             raise PermissionDenied(_("Deleting tickets needs the helpdesk.delete_ticket permission."))
-        services.ticket_delete(ticket=ticket, by=request.user)
+        with unchanged(request, ticket):
+            services.ticket_delete(ticket=ticket, by=request.user)
         return Response(status=http.HTTP_204_NO_CONTENT)
 
     # -- status, archive, tags ---------------------------------------------------------
@@ -333,7 +342,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         ticket = self.get_object()
         self.require(perms.can_change_ticket(request.user, ticket), "helpdesk.change_ticket")
         data = self.validated(TicketStatusWriteSerializer)
-        services.ticket_change_status(ticket=ticket, status=data["status"], by=request.user, silent=True)
+        with unchanged(request, ticket):
+            services.ticket_change_status(ticket=ticket, status=data["status"], by=request.user, silent=True)
         return self.ticket_response(ticket)
 
     @extend_schema(summary="Archive (agents)", request=None, responses=TicketSerializer)
@@ -341,7 +351,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         ticket = self.get_object()
         self.require(perms.can_archive_ticket(request.user, ticket), "helpdesk.archive_ticket")
         self.validated(EmptySerializer)
-        services.ticket_archive(ticket=ticket, by=request.user)
+        with unchanged(request, ticket):
+            services.ticket_archive(ticket=ticket, by=request.user)
         return self.ticket_response(ticket)
 
     @extend_schema(summary="Restore from the archive (agents)", request=None, responses=TicketSerializer)
@@ -349,7 +360,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         ticket = self.get_object()
         self.require(perms.can_archive_ticket(request.user, ticket), "helpdesk.archive_ticket")
         self.validated(EmptySerializer)
-        services.ticket_restore(ticket=ticket, by=request.user)
+        with unchanged(request, ticket):
+            services.ticket_restore(ticket=ticket, by=request.user)
         return self.ticket_response(ticket)
 
     @extend_schema(
@@ -361,7 +373,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         self.require(perms.can_change_ticket(request.user, ticket), "helpdesk.change_ticket")
         data = self.validated(TicketTagsWriteSerializer)
         try:
-            services.ticket_set_tags(ticket=ticket, tags=data["tags"], by=request.user)
+            with unchanged(request, ticket):
+                services.ticket_set_tags(ticket=ticket, tags=data["tags"], by=request.user)
         except DjangoValidationError as exc:
             raise from_django(exc, TICKET_FIELD_NAMES) from None
         return self.ticket_response(ticket)
@@ -370,7 +383,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         methods=["GET"], summary="The conversation", description="Oldest first. Contacts never see internal notes.",
-        request=None, responses=ReplySerializer(many=True),
+        request=None, responses=ReplySerializer(many=True), filters=False,
     )
     @extend_schema(
         methods=["POST"], summary="Post a reply or note",
@@ -396,13 +409,14 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         else:
             self.require(perms.can_add_reply(user, ticket), "helpdesk.change_ticket and helpdesk.add_reply")
         try:
-            reply = services.reply_post(
-                ticket=ticket,
-                author=request.user,
-                text=data["ticketreply_text"],
-                type=data["ticketreply_type"],
-                silent=True,
-            )
+            with unchanged(request, ticket):
+                reply = services.reply_post(
+                    ticket=ticket,
+                    author=request.user,
+                    text=data["ticketreply_text"],
+                    type=data["ticketreply_type"],
+                    silent=True,
+                )
         except DjangoValidationError as exc:
             raise from_django(exc, REPLY_FIELD_NAMES) from None
         return Response(reply_data(reply), status=http.HTTP_201_CREATED)
@@ -421,12 +435,13 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             reply = selectors.reply_list(user=request.user, ticket=ticket).filter(pk=reply_id).first()
         if reply is None:
             raise NotFound(_("Reply not found on this ticket."))
-        services.reply_delete(reply=reply, by=request.user)
+        with unchanged(request, ticket):
+            services.reply_delete(reply=reply, by=request.user)
         return Response(status=http.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Status history (agents)", description="Oldest first: `from`, `to`, `at`, `by`.",
-        responses=HistorySerializer(many=True),
+        responses=HistorySerializer(many=True), filters=False,
     )
     def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()

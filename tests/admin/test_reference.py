@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from helpdesk import services
-from helpdesk.models import APIKey
+from helpdesk.models import APIKey, IdempotencyKey
 from tests import factories
 
 
@@ -22,6 +22,7 @@ def test_every_model_is_registered_with_a_working_list(su_client, model, make_ti
     factories.ClientDomainFactory()
     factories.AgentFactory(departments=[ticket.department])
     APIKey.objects.create_key(user=superuser, name="sync")
+    IdempotencyKey.objects.create(user=superuser, key="retry-1", fingerprint="f", status_code=201)
     opts = model._meta
     response = su_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert response.status_code == 200

@@ -292,3 +292,22 @@ def test_without_user_autocomplete_people_are_raw_ids_not_a_select_of_all_users(
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.subject == "Renamed" and ticket.requester_id == requester.pk
+
+
+def test_saving_over_a_newer_change_is_refused_and_names_who_made_it(su_client, make_ticket, group_agent):
+    ticket = make_ticket()
+    shown = su_client.get(change_url(ticket)).context["adminform"].form["version"].value()
+    assert shown
+    # Meanwhile another agent changes the status.
+    services.ticket_change_status(ticket=ticket, status=TicketStatus.objects.get(pk=3), by=group_agent)
+    stale = Ticket.objects.get(pk=ticket.pk)
+    r = su_client.post(change_url(ticket), form_data(stale, subject="My edit", version=shown))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "Sam Rivera changed this ticket at" in html
+    assert Ticket.objects.get(pk=ticket.pk).subject == "Cannot log in"
+    # With the page reloaded, the same edit saves.
+    fresh = su_client.get(change_url(ticket)).context["adminform"].form["version"].value()
+    r = su_client.post(change_url(ticket), form_data(stale, subject="My edit", version=fresh))
+    assert r.status_code == 302, r.content[:2000]
+    assert Ticket.objects.get(pk=ticket.pk).subject == "My edit"

@@ -79,7 +79,9 @@ def test_bodies_accept_json_and_forms(schema):
 
 def test_success_bodies_are_enveloped(schema):
     one = schema["paths"]["/api/tickets/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert one["properties"]["data"] == {"$ref": "#/components/schemas/Ticket"}
+    # It takes ``select``: the keys are the named ones (all of them without it).
+    assert one["properties"]["data"] == {"$ref": "#/components/schemas/TicketSelected"}
+    assert "required" not in schema["components"]["schemas"]["TicketSelected"]
     created = schema["paths"]["/api/tickets"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert created["properties"]["data"] == {"$ref": "#/components/schemas/Ticket"}
     listed = schema["paths"]["/api/tickets"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
@@ -91,8 +93,9 @@ def test_success_bodies_are_enveloped(schema):
 
 
 def test_list_parameters_match_the_filterset(schema):
-    params = {p["name"] for p in schema["paths"]["/api/tickets"]["get"]["parameters"]}
-    assert set(TicketFilterSet.base_filters) | {"select", "tags[]", "page", "limit", "offset"} <= params
+    params = {p["name"]: p for p in schema["paths"]["/api/tickets"]["get"]["parameters"]}
+    assert set(TicketFilterSet.base_filters) | {"select", "tags[]", "paging"} <= set(params)
+    assert set(params["paging"]["schema"]["properties"]) == {"page", "limit", "offset"}
 
 
 def test_declared_shapes_match_what_is_sent(agent, department, client_org):
@@ -125,3 +128,71 @@ def test_docs_page_for_staff(client, agent):
     page = r.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn.jsdelivr" not in page and "unpkg.com" not in page
+
+
+def test_page_and_offset_are_declared_exclusive(schema, api):
+    paging = next(p for p in schema["paths"]["/api/tickets"]["get"]["parameters"] if p["name"] == "paging")
+    assert paging["style"] == "form" and paging["explode"] is True
+    assert paging["schema"]["not"] == {"required": ["page", "offset"]}
+    assert paging["schema"]["additionalProperties"] is False
+    assert api.get("/api/tickets?page=1&offset=0").status_code == 422
+
+
+def test_id_lists_are_comma_separated_arrays_of_ids(schema, api):
+    params = {p["name"]: p for p in schema["paths"]["/api/tickets"]["get"]["parameters"]}
+    for name in ("category_id", "client_id", "companyId", "project_id", "assignee_id"):
+        assert params[name]["explode"] is False and params[name]["style"] == "form"
+        assert params[name]["schema"]["items"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+    for bad in ("0", "-3", "1,,2", "x", str(2**63)):
+        assert api.get(f"/api/tickets?client_id={bad}").status_code == 422, bad
+    assert api.get("/api/tickets?client_id=1,2").status_code == 200
+
+
+def test_select_and_priority_name_their_values(schema):
+    params = {p["name"]: p for p in schema["paths"]["/api/tickets"]["get"]["parameters"]}
+    assert params["select"]["schema"]["items"]["enum"] == list(s.TicketSerializer().fields)
+    assert params["priority"]["schema"]["items"]["enum"] == ["normal", "high", "urgent"]
+    assert "Open" in params["status"]["schema"]["items"]["enum"]
+
+
+def test_path_ids_are_ids(schema):
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            for p in operation.get("parameters", []):
+                if p["in"] == "path":
+                    assert p["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}, path
+
+
+def test_history_and_replies_do_not_list_ticket_filters(schema):
+    for path in ("/api/tickets/{id}/history", "/api/tickets/{id}/replies"):
+        names = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
+        assert names == {"id", "paging"}, names
+
+
+def test_bodies_refuse_unknown_keys(schema, api, ticket):
+    for name in ("TicketCreateRequest", "PatchedTicketUpdateRequest", "TicketTagsWriteRequest", "ReplyWriteRequest"):
+        assert schema["components"]["schemas"][name]["additionalProperties"] is False, name
+    r = api.put(f"/api/tickets/{ticket.pk}/tags", {"tags": [], "colour": "red"}, format="json")
+    assert r.status_code == 422 and "colour" in r.json()["error"]["fields"]
+
+
+def test_a_contact_reads_a_document_for_contacts(contact_api):
+    doc = contact_api.get("/api/schema").json()
+    create = doc["components"]["schemas"]["TicketCreateRequest"]
+    assert "tags" not in create["properties"] and "ticket_clientid" not in create.get("required", [])
+    assert doc["components"]["schemas"]["ReplyWriteRequest"]["properties"]["ticketreply_type"]["enum"] == ["reply"]
+
+
+def test_links_from_a_new_ticket_and_reply(schema):
+    links = schema["paths"]["/api/tickets"]["post"]["responses"]["201"]["links"]
+    assert links["get_ticket"]["parameters"] == {"id": "$response.body#/data/id"}
+    reply = schema["paths"]["/api/tickets/{id}/replies"]["post"]["responses"]["201"]["links"]["delete_reply"]
+    assert reply["parameters"] == {"id": "$request.path.id", "reply_id": "$response.body#/data/id"}
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/vnd.oai.openapi+json", "*/*"])
+def test_schema_answers_json(api, accept):
+    r = api.get("/api/schema", HTTP_ACCEPT=accept)
+    assert r.status_code == 200, r.content[:300]
+    assert r.json()["openapi"].startswith("3.")
+    assert "json" in r["Content-Type"]
