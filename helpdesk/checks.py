@@ -119,7 +119,7 @@ def _check_zammad(value: dict[str, Any]) -> list[Any]:
     errors: list[Any] = []
 
     def error(key: str, message: str) -> None:
-        errors.append(Error(f"HELPDESK {key} {message}", id="helpdesk.E010"))
+        errors.append(Error(f"HELPDESK {key} {message}", id="helpdesk.E011"))
 
     slugs = {p.slug for p in Priority}
     states = value["ZAMMAD_STATES"]

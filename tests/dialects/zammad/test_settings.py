@@ -43,7 +43,7 @@ GOOD_STATES = {1: {"name": "new", "type": "new", "status_id": 1}, 2: {"name": "o
     {"ZAMMAD_DEFAULT_ORGANIZATION_ID": "1"},
 ])
 def test_bad_tables_are_reported(settings, value):
-    assert "helpdesk.E010" in ids(value, settings)
+    assert "helpdesk.E011" in ids(value, settings)
 
 
 def test_good_tables_pass(settings):
