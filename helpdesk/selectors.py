@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
+from .models import Attachment, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
 from .permissions import contact_client_id, is_agent
 
 #: The largest id a BigAutoField holds.
@@ -24,6 +24,7 @@ def ticket_list(*, user: Any) -> QuerySet[Ticket]:
         Prefetch("tags", queryset=Tag.objects.only("id", "name")),
         "assignees",
     )
+    qs = qs.prefetch_related(message_attachments_prefetch())
     if is_agent(user):
         return qs
     client_id = contact_client_id(user)
@@ -46,7 +47,10 @@ def ticket_get(*, user: Any, pk: Any) -> Ticket:
 
 def reply_list(*, user: Any, ticket: Ticket) -> QuerySet[Reply]:
     """The conversation, oldest first; internal notes only for agents."""
-    qs = Reply.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
+    qs = (
+        Reply.objects.filter(ticket=ticket).select_related("author").prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
     if is_agent(user):
         return qs
     # Scoped like ``ticket_list`` too, so a caller that forgot to check the ticket
@@ -68,3 +72,30 @@ def status_history(*, ticket: Ticket) -> QuerySet[StatusChange]:
 
 def status_list() -> QuerySet[TicketStatus]:
     return TicketStatus.objects.all()
+
+
+def message_attachments_prefetch() -> Prefetch:
+    """The files of a ticket's own message (not its replies'), as ``ticket.message_attachments``."""
+    return Prefetch(
+        "attachments", queryset=Attachment.objects.filter(reply__isnull=True), to_attr="message_attachments"
+    )
+
+
+def attachment_get(*, user: Any, pk: Any) -> Attachment:
+    """One attachment ``user`` may download: its ticket is one they see (``ticket_list``) and,
+    on a reply, the reply is one they see (``reply_list``: never a note's file for a contact).
+    Raises ``Attachment.DoesNotExist`` otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Attachment.DoesNotExist from None
+    if not 0 < pk <= _MAX_ID:
+        raise Attachment.DoesNotExist
+    attachment = Attachment.objects.select_related("ticket").get(pk=pk)
+    if not ticket_list(user=user).filter(pk=attachment.ticket_id).exists():
+        raise Attachment.DoesNotExist
+    if attachment.reply_id is not None and not reply_list(user=user, ticket=attachment.ticket).filter(
+        pk=attachment.reply_id
+    ).exists():
+        raise Attachment.DoesNotExist
+    return attachment

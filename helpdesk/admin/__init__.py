@@ -6,6 +6,7 @@ Each admin class is importable, so a site can unregister one and subclass it.
 """
 
 from .apikeys import APIKeyAdmin
+from .mail import AttachmentAdmin, MailboxAdmin, MailMessageAdmin, QuarantinedMailAdmin
 from .reference import (
     ClientAdmin,
     ClientDomainAdmin,
@@ -23,5 +24,5 @@ from .tickets import TicketAdmin, TicketOverviewAdmin
 __all__ = [
     "APIKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
     "ProjectAdmin", "ReplyAdmin", "StatusChangeAdmin", "TagAdmin", "TicketAdmin", "TicketOverviewAdmin",
-    "TicketStatusAdmin",
+    "TicketStatusAdmin", "AttachmentAdmin", "MailboxAdmin", "MailMessageAdmin", "QuarantinedMailAdmin",
 ]

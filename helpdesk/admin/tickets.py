@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
-from .. import reports, selectors, services
+from .. import attachments, reports, selectors, services
 from ..conf import helpdesk_settings
 from ..search import search_tickets
 from ..models import Channel, Priority, Reply, ReplyType, StatusChange, Ticket, TicketOverview, TicketStatus
@@ -112,7 +112,7 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("subject", "message")}),
         (gettext_lazy("Handling"), {"fields": (("status", "priority"), "department", "assignees", "tags", "new_tags")}),
-        (gettext_lazy("Customer"), {"fields": ("client", "project", "requester")}),
+        (gettext_lazy("Customer"), {"fields": ("client", "project", "requester", "cc_addresses")}),
         (gettext_lazy("Classification"), {"fields": (("type", "severity"), "product", "time_spent")}),
         (gettext_lazy("Custom fields and metadata"), {"fields": ("custom_fields", "metadata"), "classes": ("collapse",)}),
         (gettext_lazy("Dates"), {"fields": (
@@ -281,12 +281,15 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         for reply in replies:
             reply.author_name = user_name(reply.author)
             reply.by_agent = reply.author is not None and reply.author.is_staff
+            reply.files = self._with_admin_urls(ticket, reply.attachments.all())
         history = list(selectors.status_history(ticket=ticket))
         for change in history:
             change.dot_colour = safe_colour(change.to_status.colour)
         can_reply = self.has_change_permission(request, ticket) and request.user.has_perm("helpdesk.add_reply")
         return {
             "ticket": ticket,
+            "ticket_files": self._with_admin_urls(ticket, getattr(ticket, "message_attachments", None)
+                                                   or ticket.attachments.filter(reply__isnull=True)),
             "original_author": user_name(ticket.requester or ticket.creator),
             "thread": replies,
             "thread_truncated": hidden,
@@ -297,6 +300,25 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
             "status_badge": status_badge(ticket.status),
             "priority_badge": priority_badge(ticket.priority),
         }
+
+    @staticmethod
+    def _with_admin_urls(ticket: Ticket, files: Any) -> list[Any]:
+        files = list(files)
+        for file in files:
+            file.admin_url = reverse("admin:helpdesk_ticket_attachment", args=[ticket.pk, file.pk])
+        return files
+
+    def attachment_view(self, request: HttpRequest, object_id: str, attachment_id: int) -> HttpResponse:
+        """Download a file of this ticket's conversation, if the agent may see it (the selector decides)."""
+        from ..models import Attachment
+
+        try:
+            attachment = selectors.attachment_get(user=request.user, pk=attachment_id)
+        except Attachment.DoesNotExist:
+            attachment = None
+        if attachment is None or str(attachment.ticket_id) != unquote(object_id):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return attachments.download_response(attachment)
 
     def save_model(self, request: HttpRequest, obj: Ticket, form: TicketAdminForm, change: bool) -> None:
         data = form.cleaned_data
@@ -311,6 +333,8 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
                 severity=data.get("severity", ""), product=data.get("product", ""),
                 time_spent=data.get("time_spent") or 0, metadata=data.get("metadata") or {},
             )
+            if data.get("cc_addresses"):
+                services.ticket_set_cc(ticket=ticket, cc=data["cc_addresses"], by=request.user)
             # The admin goes on with ``obj`` (log entry, redirect): make it the new row.
             state = obj._state
             obj.__dict__.update({k: v for k, v in ticket.__dict__.items() if k != "_state"})
@@ -326,6 +350,8 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
             updates["custom_fields"] = form.custom_fields_changes()
         if updates:
             services.ticket_update(ticket=ticket, by=request.user, **updates)
+        if "cc_addresses" in changed:
+            services.ticket_set_cc(ticket=ticket, cc=data["cc_addresses"], by=request.user)
 
     def save_related(self, request: HttpRequest, form: TicketAdminForm, formsets: Any, change: bool) -> None:
         if not change:
@@ -360,6 +386,10 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         return [
             path("overview/", self.admin_site.admin_view(self.overview_view), name="%s_%s_overview" % info),
             path("<path:object_id>/reply/", self.admin_site.admin_view(self.reply_view), name="%s_%s_reply" % info),
+            path(
+                "<path:object_id>/attachment/<int:attachment_id>/", self.admin_site.admin_view(self.attachment_view),
+                name="%s_%s_attachment" % info,
+            ),
         ] + super().get_urls()
 
     def reply_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -372,7 +402,7 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         if not (self.has_change_permission(request, ticket) and request.user.has_perm("helpdesk.add_reply")):
             raise PermissionDenied
         change_url = reverse("admin:helpdesk_ticket_change", args=[ticket.pk])
-        form = ReplyForm(request.POST)
+        form = ReplyForm(request.POST, request.FILES)
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
@@ -383,6 +413,11 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         try:
             with transaction.atomic():
                 reply = services.reply_post(ticket=ticket, author=request.user, text=data["text"], type=data["type"])
+                if data.get("files"):
+                    attachments.attachments_add(
+                        ticket=ticket, reply=reply, by=request.user,
+                        files=[attachments.IncomingFile.from_upload(f) for f in data["files"]],
+                    )
                 status = data.get("status")
                 if status is not None:
                     services.ticket_change_status(ticket=ticket, status=status, by=request.user)

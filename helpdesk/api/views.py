@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -20,13 +20,13 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import selectors, services
+from .. import attachments, selectors, services
 from ..conf import helpdesk_settings
 from ..models import Channel, Reply, Ticket
 from ..permissions import can_delete_ticket, is_agent
 from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
-from .exceptions import ValidationFailed, from_django
+from .exceptions import RequestTooLarge, ValidationFailed, from_django
 from .filters import TicketFilterSet
 from .permissions import IsAgent
 from .serializers import (
@@ -152,11 +152,16 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         if connections[queryset.db].vendor != "postgresql":
             if select is None:
                 return queryset
-            return queryset.prefetch_related(None).prefetch_related(*[name for _field, name in wanted])
+            queryset = queryset.prefetch_related(None).prefetch_related(*[name for _field, name in wanted])
+            if "attachments" in select:
+                queryset = queryset.prefetch_related(selectors.message_attachments_prefetch())
+            return queryset
         # Imported here: django.contrib.postgres needs psycopg, which an SQLite site need not have.
         from django.contrib.postgres.expressions import ArraySubquery
 
         queryset = queryset.prefetch_related(None)
+        if select is None or "attachments" in select:
+            queryset = queryset.prefetch_related(selectors.message_attachments_prefetch())
         for field, _name in wanted:
             if field == "tags":
                 tags = Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"))
@@ -217,12 +222,14 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         select = self.select()
         return Response(ticket_data(self.get_object(), fields=select))
 
+    @transaction.atomic  # the ticket, its CC and its files: all or nothing
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = request.user
         contact_client = None
         if not is_agent(user):
             contact_client = user.helpdesk_contact.client
         data = self.validated(TicketCreateSerializer, contact_client=contact_client)
+        files = self.incoming_files(data)
         try:
             ticket = services.ticket_create(
                 subject=data["ticket_subject"],
@@ -238,12 +245,17 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
                 custom_fields=data.get("custom_fields") or {},
                 silent=True,
             )
+            if data.get("ticket_cc"):
+                services.ticket_set_cc(ticket=ticket, cc=data["ticket_cc"], by=user)
+            if files:
+                attachments.attachments_add(ticket=ticket, files=files, by=user)
         except DjangoValidationError as exc:
-            raise from_django(exc, TICKET_FIELD_NAMES) from None
+            raise self.validation_error(exc, TICKET_FIELD_NAMES) from None
         response = self.ticket_response(ticket, status=http.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{ticket.pk}")
         return response
 
+    @transaction.atomic  # the fields and the CC list: all or nothing
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         self.require_agent()
@@ -265,6 +277,11 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         if changes:
             try:
                 services.ticket_update(ticket=ticket, by=request.user, silent=True, **changes)
+            except DjangoValidationError as exc:
+                raise from_django(exc, TICKET_FIELD_NAMES) from None
+        if "ticket_cc" in data:
+            try:
+                services.ticket_set_cc(ticket=ticket, cc=data["ticket_cc"], by=request.user)
             except DjangoValidationError as exc:
                 raise from_django(exc, TICKET_FIELD_NAMES) from None
         return self.ticket_response(ticket)
@@ -339,8 +356,10 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         page = self.paginate_queryset(selectors.reply_list(user=request.user, ticket=ticket))
         return self.get_paginated_response([reply_data(r) for r in page])
 
+    @transaction.atomic  # the reply and its files: all or nothing
     def _post_reply(self, request: Request, ticket: Ticket) -> Response:
         data = self.validated(ReplyWriteSerializer)
+        files = self.incoming_files(data)
         try:
             reply = services.reply_post(
                 ticket=ticket,
@@ -349,9 +368,31 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
                 type=data["ticketreply_type"],
                 silent=True,
             )
+            if files:
+                attachments.attachments_add(ticket=ticket, reply=reply, files=files, by=request.user)
         except DjangoValidationError as exc:
-            raise from_django(exc, REPLY_FIELD_NAMES) from None
+            raise self.validation_error(exc, REPLY_FIELD_NAMES) from None
         return Response(reply_data(reply), status=http.HTTP_201_CREATED)
+
+    # -- attachments -------------------------------------------------------------------
+
+    def incoming_files(self, data: dict[str, Any]) -> list[attachments.IncomingFile]:
+        """The uploaded ``files``, checked against the limits before anything is written."""
+        files = [attachments.IncomingFile.from_upload(f) for f in data.get("files") or ()]
+        if files:
+            try:
+                attachments.clean_files(files)
+            except DjangoValidationError as exc:
+                raise self.validation_error(exc, {}) from None
+        return files
+
+    @staticmethod
+    def validation_error(exc: DjangoValidationError, names: dict[str, str]) -> Exception:
+        """A 413 for a file over the size limit, else the usual 422."""
+        for error in getattr(exc, "error_dict", {}).get("files", []):
+            if error.code == attachments.TOO_LARGE:
+                return RequestTooLarge(error.messages[0])
+        return from_django(exc, names)
 
     @extend_schema(
         summary="Delete a reply (agents)",
@@ -383,4 +424,9 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     def max_body_bytes(self, request: Any) -> int:
         if getattr(self, "action", None) == "bulk_upsert":
             return helpdesk_settings.UPSERT_MAX_BYTES
+        if getattr(self, "action", None) in ("create", "replies") and request.content_type.startswith("multipart/"):
+            # Room for the most files of the largest size next to the other fields; a
+            # single file over its limit is refused by name (413) once parsed.
+            files = helpdesk_settings.ATTACHMENT_MAX_COUNT * helpdesk_settings.ATTACHMENT_MAX_BYTES
+            return super().max_body_bytes(request) + files
         return super().max_body_bytes(request)
