@@ -16,4 +16,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/", include("helpdesk.api.urls")),
+    # Providers' inbound mail webhooks (django-anymail): /anymail/<provider>/inbound/.
+    path("anymail/", include("anymail.urls")),
 ]

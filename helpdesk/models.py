@@ -71,6 +71,10 @@ class Department(models.Model):
         _("sender address"), blank=True,
         help_text=_("Mail about this department's tickets is sent from (and answered to) this address."),
     )
+    notify_email = models.EmailField(
+        _("agents' address"), blank=True,
+        help_text=_("New tickets and customer replies with no assignee are mailed here (e.g. a team list)."),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -2,7 +2,7 @@
 
 ``MailNotifier`` (set ``"NOTIFIER": "helpdesk.mail.outbound.MailNotifier"``) turns the
 helpdesk's events into mails: a new ticket a customer opened → an acknowledgement to
-them and a note to the assignees (or the department's address); an agent's public reply →
+them and a note to the assignees (or the department's agents' address); an agent's public reply →
 the requester and the ticket's CC; a customer's reply → the assignees (or the
 department). Silent writes (the API) send nothing: notifiers never hear of them.
 
@@ -19,10 +19,11 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
+import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -72,7 +73,8 @@ def queue_mail(*, ticket: Ticket, kind: str, to: list[str], cc: list[str] = (), 
     cc = [a for a in dict.fromkeys(cc) if a and a.lower() not in {t.lower() for t in to}]
     if not to:
         return None
-    message_id = email.utils.make_msgid(idstring=f"helpdesk.{ticket.pk}", domain=_id_domain(ticket))
+    # Short (unique by its random part), so no mail client folds the header.
+    message_id = f"<{secrets.token_hex(10)}.t{ticket.pk}@{_id_domain(ticket)}>"
     row = MailMessage.objects.create(
         direction=MailDirection.OUTBOUND, message_id=message_id, ticket=ticket, reply=reply, kind=kind,
         sender=sender_address(ticket)[:320], recipients=to, cc=list(cc), status=MailStatus.PENDING,
@@ -112,23 +114,26 @@ class MailNotifier(NullNotifier):
 
     @staticmethod
     def agent_addresses(ticket: Ticket, exclude: Any = None) -> list[str]:
-        """The assignees' addresses, else the department's."""
+        """The assignees' addresses, else the department's agents' address."""
         users = [u for u in ticket.assignees.all() if exclude is None or u.pk != exclude.pk]
-        return _addresses(users) or ([ticket.department.email] if ticket.department.email else [])
+        return _addresses(users) or ([ticket.department.notify_email] if ticket.department.notify_email else [])
 
 
 def _thread_ids(row: MailMessage) -> tuple[str, list[str]]:
-    """(In-Reply-To, References) for ``row``: the ticket's mails before it, oldest first."""
+    """(In-Reply-To, References) for ``row``: it answers the customer's latest mail (else
+    the latest mail of the ticket); References lists the ticket's mails before it."""
     earlier = list(
         MailMessage.objects.filter(ticket_id=row.ticket_id, created_at__lte=row.created_at)
-        .exclude(pk=row.pk).order_by("created_at", "id").values_list("message_id", flat=True)
+        .exclude(pk=row.pk).order_by("created_at", "id").values_list("message_id", "direction")
     )
-    first_inbound = MailMessage.objects.filter(ticket_id=row.ticket_id, direction=MailDirection.INBOUND).order_by(
-        "created_at", "id").values_list("message_id", flat=True).first()
-    chain = earlier if first_inbound else [root_message_id(row.ticket), *earlier]
+    inbound = [mid for mid, direction in earlier if direction == MailDirection.INBOUND]
+    chain = [mid for mid, _direction in earlier]
+    if not inbound:
+        chain = [root_message_id(row.ticket), *chain]
     if len(chain) > MAX_REFERENCES:
         chain = chain[:2] + chain[-(MAX_REFERENCES - 2):]
-    return (chain[-1] if chain else ""), chain
+    in_reply_to = inbound[-1] if inbound else (chain[-1] if chain else "")
+    return in_reply_to, chain
 
 
 def _render(kind: str, context: dict[str, Any]) -> tuple[str, str, str | None]:
@@ -182,7 +187,7 @@ def send_mail_task(mail_id: int) -> str:
             return "already sent"
         row.attempts += 1
         try:
-            message = build_message(row, connection=get_connection())
+            message = build_message(row)
             message.send()
         except Exception as exc:
             row.status, row.error = MailStatus.FAILED, f"{type(exc).__name__}: {exc}"[:10000]
