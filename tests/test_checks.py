@@ -113,3 +113,31 @@ def test_the_app_loads_on_a_site_without_a_postgresql_driver():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("loaded")
+
+
+@pytest.mark.parametrize("key, value, code", [
+    ("ATTACHMENT_STORAGE", "nope", "helpdesk.E020"),
+    ("ATTACHMENT_MAX_BYTES", 0, "helpdesk.E021"),
+    ("ATTACHMENT_MAX_COUNT", "10", "helpdesk.E021"),
+    ("MAIL_MAX_BYTES", True, "helpdesk.E021"),
+    ("ATTACHMENT_ALLOWED_TYPES", "image/png", "helpdesk.E022"),
+    ("ATTACHMENT_ALLOWED_TYPES", ["png"], "helpdesk.E022"),
+    ("MAIL_FROM", "", "helpdesk.E023"),
+    ("MAIL_DEFAULT_DEPARTMENT_ID", 0, "helpdesk.E024"),
+    ("MAIL_DEFAULT_CLIENT_ID", "1", "helpdesk.E024"),
+    ("MAIL_BLOCKLIST", "spam@x.example", "helpdesk.E025"),
+    ("MAIL_ACKNOWLEDGE", 1, "helpdesk.E026"),
+])
+def test_mail_settings_are_checked(settings, key, value, code):
+    from helpdesk.checks import check_mail_settings
+
+    settings.HELPDESK = {key: value}
+    assert code in [e.id for e in check_mail_settings()]
+
+
+def test_good_mail_settings_pass(settings):
+    from helpdesk.checks import check_mail_settings
+
+    settings.HELPDESK = {"ATTACHMENT_ALLOWED_TYPES": ["image/*", "application/pdf"], "MAIL_BLOCKLIST": ["@spam.example"],
+                         "MAIL_FROM": "help@x.example", "MAIL_DEFAULT_CLIENT_ID": 3}
+    assert check_mail_settings() == []

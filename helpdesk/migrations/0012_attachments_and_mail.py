@@ -7,6 +7,31 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+AGENT_PERMISSIONS = {
+    "attachment": ("view", "add"),
+    "mailmessage": ("view",),
+    "quarantinedmail": ("view",),
+    "mailbox": ("view",),
+}
+
+
+def grant_agent_group(apps, schema_editor):
+    """The "Helpdesk agents" group (0002) may see files, the mail log, the quarantine and mailboxes."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group = Group.objects.filter(name="Helpdesk agents").first()
+    if group is None:
+        return
+    codenames = [f"{action}_{model}" for model, actions in AGENT_PERMISSIONS.items() for action in actions]
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="helpdesk", codename__in=codenames))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -120,4 +145,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['ticket', 'created_at'], name='hd_mailmessage_ticket')],
             },
         ),
+        migrations.RunPython(grant_agent_group, migrations.RunPython.noop),
     ]
