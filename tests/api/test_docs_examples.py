@@ -21,6 +21,10 @@ def docs_data(db):
     ticket.replies_count = 1  # the factory writes the row only; the counter is the service's job
     ticket.save()
     CustomField.objects.create(key="order_number", label="Order number")
+    from helpdesk.attachments import IncomingFile, attachments_add
+
+    file = attachments_add(ticket=ticket, files=[IncomingFile.from_bytes("screenshot.png", b"\x89PNG\r\n\x1a\n")])[0]
+    file.__class__.objects.filter(pk=file.pk).update(id=5)
 
 
 def test_every_endpoint_has_an_example():
@@ -29,7 +33,7 @@ def test_every_endpoint_has_an_example():
         "/api/tickets", "/api/tickets/{id}", "/api/tickets/{id}/status", "/api/tickets/{id}/archive",
         "/api/tickets/{id}/restore", "/api/tickets/{id}/tags", "/api/tickets/{id}/replies",
         "/api/tickets/{id}/replies/{reply_id}", "/api/tickets/{id}/history", "/api/departments", "/api/statuses",
-        "/api/tags", "/api/custom-fields", "/api/clients", "/api/projects", "/api/schema",
+        "/api/tags", "/api/custom-fields", "/api/clients", "/api/projects", "/api/schema", "/api/attachments/5",
     ]:
         assert endpoint in paths
 
@@ -41,5 +45,7 @@ def test_example_works(admin_api, docs_data, command):
     assert 200 <= r.status_code < 300, r.content
     if parsed.method == "DELETE":
         assert r.status_code == 204
+    elif "/attachments/" in parsed.path:
+        assert r["Content-Disposition"].startswith("attachment")
     elif "/schema" not in parsed.path:
         assert "data" in r.json()
