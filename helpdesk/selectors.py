@@ -24,7 +24,6 @@ def ticket_list(*, user: Any) -> QuerySet[Ticket]:
         Prefetch("tags", queryset=Tag.objects.only("id", "name")),
         "assignees",
     )
-    qs = qs.prefetch_related(message_attachments_prefetch())
     if is_agent(user):
         return qs
     client_id = contact_client_id(user)

@@ -150,10 +150,9 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         wanted = [(field, name) for field, name in (("tags", "tags"), ("assignee_ids", "assignees"))
                   if select is None or field in select]
         if connections[queryset.db].vendor != "postgresql":
-            if select is None:
-                return queryset
-            queryset = queryset.prefetch_related(None).prefetch_related(*[name for _field, name in wanted])
-            if "attachments" in select:
+            if select is not None:
+                queryset = queryset.prefetch_related(None).prefetch_related(*[name for _field, name in wanted])
+            if select is None or "attachments" in select:
                 queryset = queryset.prefetch_related(selectors.message_attachments_prefetch())
             return queryset
         # Imported here: django.contrib.postgres needs psycopg, which an SQLite site need not have.

@@ -52,7 +52,8 @@ def require_dovecot() -> None:
 
 @dataclass
 class Dovecot:
-    """A private Dovecot: users are created with ``add_user``; mail is delivered by IMAP APPEND."""
+    """A private Dovecot: any user logs in with ``PASSWORD``; ``add_user`` names the ones the
+    SMTP server delivers to; mail is delivered by IMAP APPEND."""
 
     root: Path
     imap_port: int
@@ -62,16 +63,9 @@ class Dovecot:
     users: list[str] = field(default_factory=list)
 
     def add_user(self, name: str) -> str:
-        """A mailbox (login ``name``, password ``PASSWORD``); returns the name."""
-        if name in self.users:
-            return name
-        self.users.append(name)
-        path = self.root / "users"
-        path.write_text("".join(f"{u}:{{PLAIN}}{PASSWORD}::::::\n" for u in self.users))
-        # Dovecot re-reads the file when its mtime changes: one second per change, so two
-        # changes within a second are both seen.
-        stamp = time.time() + 10 * len(self.users)
-        os.utime(path, (stamp, stamp))
+        """A mailbox the SMTP server delivers into (login ``name``, password ``PASSWORD``)."""
+        if name not in self.users:
+            self.users.append(name)
         return name
 
     def imap(self, user: str) -> imaplib.IMAP4:
@@ -124,8 +118,6 @@ def start_dovecot() -> Dovecot:
         mail_user = pwd.getpwuid(os.geteuid())
     (root / "home").mkdir()
     os.chown(root / "home", mail_user.pw_uid, mail_user.pw_gid)
-    (root / "users").write_text("")
-    (root / "users").chmod(0o644)
     server = Dovecot(root=root, imap_port=free_port(), pop3_port=free_port(), pop3=pop3)
     protocols = "imap pop3" if pop3 else "imap"
     pop3_service = f"""
@@ -159,9 +151,11 @@ last_valid_uid = {mail_user.pw_uid}
 first_valid_gid = {mail_user.pw_gid}
 last_valid_gid = {mail_user.pw_gid}
 mail_location = maildir:~/Maildir
+# Every user name logs in with the one test password (a passwd-file would need Dovecot
+# to notice each change); a mailbox exists once it is first used.
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
+  driver = static
+  args = password={PASSWORD}
 }}
 userdb {{
   driver = static

@@ -2,6 +2,8 @@
 mailbox becomes tickets, is removed from the server once stored, and a dead server is
 reported (on the command and on the mailbox) without losing anything."""
 
+import secrets
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -14,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def mailbox(dovecot, support):
-    user = dovecot.add_user("support-fetch")
+    user = dovecot.add_user(f"fetch-{secrets.token_hex(4)}")  # an empty mailbox per test
     return Mailbox.objects.create(
         name="support", protocol=Mailbox.Protocol.IMAP, host="127.0.0.1", port=dovecot.imap_port,
         security=Mailbox.Security.NONE, username=user, password="secret",
@@ -39,7 +41,7 @@ def test_imap_mail_becomes_tickets_and_leaves_the_server(dovecot, mailbox, capsy
 def test_pop3_mailbox(dovecot, support):
     if not dovecot.pop3:
         pytest.fail("Dovecot's POP3 server is not installed (apt-get install dovecot-pop3d)")
-    user = dovecot.add_user("support-pop3")
+    user = dovecot.add_user(f"pop3-{secrets.token_hex(4)}")
     Mailbox.objects.create(name="pop", protocol=Mailbox.Protocol.POP3, host="127.0.0.1", port=dovecot.pop3_port,
                            security=Mailbox.Security.NONE, username=user, password="secret")
     dovecot.deliver(user, corpus("alternative.eml"))
