@@ -172,8 +172,32 @@ def build_message(row: MailMessage, connection: Any = None) -> EmailMultiAlterna
         message.attach_alternative(html, "text/html")
     for attachment in files:
         with attachment.file.open("rb") as handle:
-            message.attach(attachment.filename, handle.read(), attachment.content_type)
+            message.attach(_attachment_part(attachment.filename, handle.read(), attachment.content_type))
     return message
+
+
+def _attachment_part(name: str, data: bytes, content_type: str) -> Any:
+    """A base64 MIME part of the file's exact bytes (Django would re-encode a text file's
+    line endings), as a MIMEPart on Django 6+ and a MIMEBase (deprecated there) before."""
+    import django
+
+    maintype, _slash, subtype = (content_type or "application/octet-stream").partition("/")
+    if django.VERSION >= (6, 0):
+        import email.message
+        import email.policy
+
+        part = email.message.MIMEPart(policy=email.policy.default)
+        part.set_content(data, maintype=maintype, subtype=subtype or "octet-stream", disposition="attachment",
+                         filename=name)
+        return part
+    from email import encoders
+    from email.mime.base import MIMEBase
+
+    part = MIMEBase(maintype, subtype or "octet-stream")
+    part.set_payload(data)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=name)
+    return part
 
 
 @helpdesk_task

@@ -141,7 +141,7 @@ def test_templates_are_the_sites_to_override(support, mail_notifier, smtp, agent
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
     ticket = factories.TicketFactory(department=support, requester=factories.UserFactory(email="r@x.example"))
     services.reply_post(ticket=ticket, author=agent, text="hello")
-    assert parsed(smtp.messages[0][2]).get_body(("plain",)).get_content() == "Custom: hello"
+    assert parsed(smtp.messages[0][2]).get_body(("plain",)).get_content().strip() == "Custom: hello"
 
 
 def test_the_admins_mail_log_shows_failures(support, mail_notifier, smtp, agent, client):
