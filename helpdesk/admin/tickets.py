@@ -278,16 +278,19 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         latest = list(selectors.reply_list(user=request.user, ticket=ticket).order_by("-created_at", "-id")[: THREAD_LIMIT + 1])
         hidden = len(latest) > THREAD_LIMIT
         replies = list(reversed(latest[:THREAD_LIMIT]))
+        mail_html = self._mail_html(ticket)
         for reply in replies:
             reply.author_name = user_name(reply.author)
             reply.by_agent = reply.author is not None and reply.author.is_staff
             reply.files = self._with_admin_urls(ticket, reply.attachments.all())
+            reply.mail_html = mail_html.get(reply.pk, "")
         history = list(selectors.status_history(ticket=ticket))
         for change in history:
             change.dot_colour = safe_colour(change.to_status.colour)
         can_reply = self.has_change_permission(request, ticket) and request.user.has_perm("helpdesk.add_reply")
         return {
             "ticket": ticket,
+            "ticket_mail_html": mail_html.get(None, ""),
             "ticket_files": self._with_admin_urls(ticket, getattr(ticket, "message_attachments", None)
                                                    or ticket.attachments.filter(reply__isnull=True)),
             "original_author": user_name(ticket.requester or ticket.creator),
@@ -300,6 +303,20 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
             "status_badge": status_badge(ticket.status),
             "priority_badge": priority_badge(ticket.priority),
         }
+
+    def _mail_html(self, ticket: Ticket) -> dict[int | None, str]:
+        """The received mails' HTML by reply id (None: the ticket's first message), ready to show."""
+        from ..mail.parse import display_html
+        from ..models import Attachment, MailMessage
+
+        rows = MailMessage.objects.filter(ticket=ticket, direction="in").exclude(html="").values_list("reply_id", "html")
+        if not rows:
+            return {}
+        cid_urls = {
+            cid: reverse("admin:helpdesk_ticket_attachment", args=[ticket.pk, pk])
+            for pk, cid in Attachment.objects.filter(ticket=ticket).exclude(content_id="").values_list("pk", "content_id")
+        }
+        return {reply_id: display_html(html, cid_urls) for reply_id, html in rows}
 
     @staticmethod
     def _with_admin_urls(ticket: Ticket, files: Any) -> list[Any]:

@@ -173,6 +173,22 @@ def sanitize_html(markup: str) -> str:
     return nh3.clean(markup, url_schemes={"http", "https", "mailto", "cid"}, link_rel="noopener noreferrer nofollow")
 
 
+def display_html(markup: str, cid_urls: dict[str, str]) -> str:
+    """Stored (sanitized) mail HTML made ready to show on the ticket page: sanitized again
+    (defence in depth), remote images dropped (no tracking pixels fire when an agent reads
+    it), inline ``cid:`` images pointed at their attachment's download URL."""
+
+    def keep(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src":
+            if not value.startswith("cid:"):
+                return None
+            return cid_urls.get(value[4:].strip("<>"))
+        return value
+
+    return nh3.clean(markup, url_schemes={"http", "https", "mailto", "cid"}, attribute_filter=keep,
+                     link_rel="noopener noreferrer nofollow")
+
+
 # -- quoted history and signatures ---------------------------------------------------------
 
 _QUOTE_HEADERS = [

@@ -114,3 +114,17 @@ def test_deleting_a_ticket_in_the_admin_removes_its_files(su_client, make_ticket
         r = su_client.post(reverse("admin:helpdesk_ticket_delete", args=[ticket.pk]), {"post": "yes"})
     assert r.status_code == 302
     assert not default_storage.exists(file.file.name)
+
+
+def test_the_ticket_page_shows_the_mails_html_safely_with_inline_images(su_client, db):
+    from helpdesk.mail.ingest import ingest_mail
+
+    factories.DepartmentFactory(name="Support", is_default=True)
+    ticket = ingest_mail(corpus("inline_image.eml")).ticket
+    html_only = ingest_mail(corpus("html_only.eml")).ticket
+    page = su_client.get(reverse("admin:helpdesk_ticket_change", args=[ticket.pk])).content.decode()
+    image = ticket.attachments.get()
+    assert f'src="{reverse("admin:helpdesk_ticket_attachment", args=[ticket.pk, image.pk])}"' in page
+    page = su_client.get(reverse("admin:helpdesk_ticket_change", args=[html_only.pk])).content.decode()
+    assert "<b>2026-113</b>" in page
+    assert "tracker.example" not in page and "onclick" not in page and "alert(1)" not in page
