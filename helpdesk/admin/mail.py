@@ -166,10 +166,21 @@ class QuarantinedMailAdmin(admin.ModelAdmin):
 
 
 class MailboxForm(forms.ModelForm):
+    """The password is never sent back to the browser; left empty, the stored one is kept."""
+
     class Meta:
         model = Mailbox
         fields = "__all__"
-        widgets = {"password": forms.PasswordInput(render_value=True)}
+        widgets = {"password": forms.PasswordInput(render_value=False)}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.password:
+            self.fields["password"].help_text = _("Stored. Leave empty to keep it.")
+
+    def clean_password(self) -> str:
+        value = self.cleaned_data.get("password") or ""
+        return value or (self.instance.password if self.instance.pk else "")
 
 
 @admin.register(Mailbox)

@@ -128,3 +128,15 @@ def test_the_ticket_page_shows_the_mails_html_safely_with_inline_images(su_clien
     page = su_client.get(reverse("admin:helpdesk_ticket_change", args=[html_only.pk])).content.decode()
     assert "<b>2026-113</b>" in page
     assert "tracker.example" not in page and "onclick" not in page and "alert(1)" not in page
+
+
+def test_mailbox_password_is_never_shown_and_kept_when_left_empty(su_client, db):
+    box = Mailbox.objects.create(name="support", host="imap.example", username="u", password="hunter2-secret")
+    url = reverse("admin:helpdesk_mailbox_change", args=[box.pk])
+    page = su_client.get(url).content.decode()
+    assert "hunter2-secret" not in page
+    r = su_client.post(url, {"name": "support", "protocol": "imap", "host": "imap2.example", "port": "",
+                             "security": "ssl", "username": "u", "password": "", "folder": "INBOX", "active": "on"})
+    assert r.status_code == 302
+    box.refresh_from_db()
+    assert box.host == "imap2.example" and box.password == "hunter2-secret"
