@@ -576,8 +576,9 @@ class MailMessage(models.Model):
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="mail_messages", verbose_name=_("ticket")
     )
+    # A deleted reply leaves its mail in the log (and in the thread's References).
     reply = models.ForeignKey(
-        Reply, on_delete=models.CASCADE, null=True, blank=True, related_name="mail_messages", verbose_name=_("reply")
+        Reply, on_delete=models.SET_NULL, null=True, blank=True, related_name="mail_messages", verbose_name=_("reply")
     )
     kind = models.CharField(_("kind"), max_length=32, blank=True)
     sender = models.CharField(_("from"), max_length=320, blank=True)

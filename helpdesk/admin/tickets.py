@@ -386,7 +386,10 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         # A ticket's replies and history go with it: the delete_ticket permission covers them
         # (as in the API), even though history cannot be deleted on its own.
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        own = {str(Reply._meta.verbose_name), str(StatusChange._meta.verbose_name)}
+        from ..models import Attachment, MailMessage
+
+        own = {str(Reply._meta.verbose_name), str(StatusChange._meta.verbose_name),
+               str(Attachment._meta.verbose_name), str(MailMessage._meta.verbose_name)}
         return deleted, model_count, {p for p in perms_needed if str(p) not in own}, protected
 
     def delete_model(self, request: HttpRequest, obj: Ticket) -> None:

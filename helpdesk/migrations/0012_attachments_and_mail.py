@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 
 AGENT_PERMISSIONS = {
-    "attachment": ("view", "add"),
+    "attachment": ("view", "add", "delete"),
     "mailmessage": ("view",),
     "quarantinedmail": ("view",),
     "mailbox": ("view",),
@@ -135,7 +135,7 @@ class Migration(migrations.Migration):
                 ('error', models.TextField(blank=True, verbose_name='last error')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
                 ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
-                ('reply', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='mail_messages', to='helpdesk.reply', verbose_name='reply')),
+                ('reply', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mail_messages', to='helpdesk.reply', verbose_name='reply')),
                 ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='mail_messages', to='helpdesk.ticket', verbose_name='ticket')),
             ],
             options={

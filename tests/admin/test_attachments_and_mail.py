@@ -140,3 +140,20 @@ def test_mailbox_password_is_never_shown_and_kept_when_left_empty(su_client, db)
     assert r.status_code == 302
     box.refresh_from_db()
     assert box.host == "imap2.example" and box.password == "hunter2-secret"
+
+
+def test_a_group_agent_deletes_a_reply_with_its_files_and_mail(agent_client, make_ticket, group_agent,
+                                                               django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    from helpdesk.models import MailMessage
+
+    ticket = make_ticket()
+    reply = services.reply_post(ticket=ticket, author=group_agent, text="x", silent=True)
+    file = attachments_add(ticket=ticket, reply=reply, files=[IncomingFile.from_bytes("x.txt", b"x")])[0]
+    MailMessage.objects.create(direction="out", message_id="<m@x>", ticket=ticket, reply=reply, status="sent")
+    with django_capture_on_commit_callbacks(execute=True):
+        r = agent_client.post(reverse("admin:helpdesk_reply_delete", args=[reply.pk]), {"post": "yes"})
+    assert r.status_code == 302 and not Reply.objects.filter(pk=reply.pk).exists()
+    assert not default_storage.exists(file.file.name)
+    assert MailMessage.objects.get().reply is None  # the mail log keeps the mail
