@@ -63,22 +63,48 @@ def message_ids(value: str | None) -> list[str]:
     return list(dict.fromkeys(_MSGID.findall(str(value or ""))))
 
 
+def _unescape(value: str) -> str:
+    """A header as the parser left it (raw 8-bit bytes as surrogates) → text: UTF-8, else Latin-1."""
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        raw = value.encode("ascii", "surrogateescape")
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            value = raw.decode("latin-1")
+    return re.sub(r"\r?\n[ \t]+", " ", value)
+
+
+def _raw_values(msg: Message, name: str) -> list[str]:
+    name = name.lower()
+    return [_unescape(str(v)) for k, v in msg.raw_items() if k.lower() == name]
+
+
 def _header(msg: Message, name: str) -> str:
-    try:
-        value = msg.get(name)
-    except Exception:  # a header the policy cannot parse: use its raw text
-        value = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), "") if hasattr(msg, "raw_items") else ""
-    return str(value or "").strip()
+    values = _raw_values(msg, name)
+    return values[0].strip() if values else ""
 
 
 def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
-    raw = [str(v) for k, v in (msg.raw_items() if hasattr(msg, "raw_items") else msg.items()) if k.lower() == name]
     found = []
-    for display, address in email.utils.getaddresses([_decode_words(v) for v in raw]):
+    for display, address in email.utils.getaddresses([_decode_words(v) for v in _raw_values(msg, name)]):
         address = address.strip()
         if "@" in address and " " not in address:
             found.append((display.strip(), address))
     return found
+
+
+def _filename(part: Message) -> str:
+    """The part's file name (RFC 2231 or 2047 encoded, or raw 8-bit), or ""."""
+    probe = Message()
+    for name in ("Content-Disposition", "Content-Type"):
+        value = _header(part, name)
+        if value:
+            probe[name] = value
+    try:
+        filename = probe.get_filename() or ""
+    except Exception:
+        filename = ""
+    return _decode_words(str(filename)) if filename else ""
 
 
 def _decode_words(value: str) -> str:
@@ -292,11 +318,9 @@ def parse_mail(raw: bytes) -> ParsedMail:
         if part.is_multipart():
             continue
         content_type = part.get_content_type()
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-        filename = part.get_filename()
-        if filename:
-            filename = _decode_words(filename)
-        content_id = (part.get("Content-ID") or "").strip().strip("<>")
+        disposition = _header(part, "Content-Disposition").split(";")[0].strip().lower()
+        filename = _filename(part)
+        content_id = _header(part, "Content-ID").strip("<>")
         is_body = disposition != "attachment" and not filename and content_type in ("text/plain", "text/html")
         if is_body:
             (text_parts if content_type == "text/plain" else html_parts).append(_payload_text(part))

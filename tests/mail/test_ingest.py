@@ -216,3 +216,10 @@ def test_the_whole_corpus_loses_nothing(support):
     assert outcomes["auto_reply.eml"] == outcomes["bounce.eml"] == outcomes["malformed.eml"] == "quarantined"
     stored = Ticket.objects.count() + Reply.objects.count() + QuarantinedMail.objects.count()
     assert stored == len(names)
+
+
+def test_raw_8bit_headers_and_file_names_are_read_as_utf8(support):
+    ticket = ingest_mail(corpus("raw_8bit_headers.eml")).ticket
+    assert ticket.subject == "Grüße aus Köln (8-bit header, no encoding)"
+    assert ticket.requester.get_full_name() == "Jürgen Müller"
+    assert [a.filename for a in ticket.attachments.all()] == ["Übersicht.txt"]
