@@ -5,6 +5,7 @@
 Each admin class is importable, so a site can unregister one and subclass it.
 """
 
+from .access import AgentAccessAdmin, AgentAccessInline
 from .apikeys import APIKeyAdmin
 from .mail import AttachmentAdmin, MailboxAdmin, MailMessageAdmin, QuarantinedMailAdmin
 from .reference import (
@@ -22,7 +23,7 @@ from .reference import (
 from .tickets import TicketAdmin, TicketOverviewAdmin
 
 __all__ = [
-    "APIKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
+    "AgentAccessAdmin", "AgentAccessInline", "APIKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
     "ProjectAdmin", "ReplyAdmin", "StatusChangeAdmin", "TagAdmin", "TicketAdmin", "TicketOverviewAdmin",
     "TicketStatusAdmin", "AttachmentAdmin", "MailboxAdmin", "MailMessageAdmin", "QuarantinedMailAdmin",
 ]

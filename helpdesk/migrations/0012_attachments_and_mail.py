@@ -35,7 +35,7 @@ def grant_agent_group(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('helpdesk', '0009_search_rebuild_range'),
+        ('helpdesk', '0010_department_access'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

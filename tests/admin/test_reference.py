@@ -20,6 +20,7 @@ def test_every_model_is_registered_with_a_working_list(su_client, model, make_ti
     factories.ProjectFactory()
     factories.CustomFieldFactory()
     factories.ClientDomainFactory()
+    factories.AgentFactory(departments=[ticket.department])
     APIKey.objects.create_key(user=superuser, name="sync")
     _attachments_and_mail(ticket)
     opts = model._meta
