@@ -15,7 +15,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 PYTEST_ARGS ?=
 DEMO_ADDR ?= 127.0.0.1:8000
 
-.PHONY: venv demo test test-sqlite test-postgres messages docs
+.PHONY: venv demo demo-mail test test-sqlite test-postgres messages docs
 
 $(BIN)/.installed: requirements.txt pyproject.toml $(EXTRA_REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ demo: venv
 	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(DEMO_ADDR)
+
+## Mail a message into the demo (as an MTA's pipe would): a new ticket with its files.
+demo-mail: venv
+	sed "s/^Message-ID: .*/Message-ID: <demo-$$(date +%s%N)@globex.example>/" tests/mail/corpus/attachments.eml \
+		| $(BIN)/python manage.py helpdesk_mail_ingest
 
 ## Run the whole suite on SQLite, then on PostgreSQL.
 test: test-sqlite test-postgres

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI served locally: the demo needs no CDN
     *(["django_tasks"] if django.VERSION < (6, 0) else []),  # the Tasks backport on Django 5.2
     "django_tasks_db",  # the database task backend and its `manage.py db_worker`
+    "anymail",  # providers' inbound mail webhooks (helpdesk.mail.anymail)
     "helpdesk",
 ]
 
@@ -147,7 +148,19 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-HELPDESK = {}
+HELPDESK = {
+    # Mail: acknowledgements, agent replies to the requester and CC, customer mail to the
+    # assignees, sent by the task worker (helpdesk.mail.outbound).
+    "NOTIFIER": "helpdesk.mail.outbound.MailNotifier",
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "support@helpdesk.localhost")
+
+# Inbound mail from providers' webhooks (django-anymail): the basic-auth "user:password"
+# the provider is given in its webhook URL.
+# Without ANYMAIL_WEBHOOK_SECRET (and with debug off) the webhooks refuse every call.
+ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "demo:demo-inbound-secret" if DEBUG else "")}
+if not ANYMAIL["WEBHOOK_SECRET"]:
+    del ANYMAIL["WEBHOOK_SECRET"]
 
 # In debug, mail is printed to the console; otherwise sent over SMTP (localhost:25 by
 # default). Django 6.1 replaced EMAIL_BACKEND with MAILERS.
@@ -178,3 +191,6 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+# Uploaded files (the helpdesk's attachments, through STORAGES["default"]).
+MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media"))

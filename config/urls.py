@@ -23,4 +23,6 @@ urlpatterns = [
     # Dialects: other systems' ticket APIs, for clients written against them.
     path("planhat/", include("helpdesk.dialects.planhat.urls")),
     path("spp/api/", include("helpdesk.dialects.spp.urls")),
+    # Providers' inbound mail webhooks (django-anymail): /anymail/<provider>/inbound/.
+    path("anymail/", include("anymail.urls")),
 ]

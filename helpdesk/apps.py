@@ -13,3 +13,7 @@ class HelpdeskConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
         from . import conf  # noqa: F401  (connects the setting_changed reset)
+        from . import attachments  # noqa: F401  (deletes an attachment's file with its row)
+        from .mail import anymail
+
+        anymail.connect()  # providers' inbound webhooks, when django-anymail is installed

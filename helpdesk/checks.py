@@ -202,3 +202,47 @@ def sqlite_warnings(databases: dict[str, Any]) -> list[Any]:
                 id="helpdesk.W101",
             ))
     return warnings
+@register(Tags.compatibility)
+def check_mail_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Attachments and mail (helpdesk.E020–E029)."""
+    from django.conf import settings as django_settings
+
+    from .conf import DEFAULTS, helpdesk_settings
+
+    try:
+        value = {**DEFAULTS, **helpdesk_settings.user_settings}
+    except ImproperlyConfigured:
+        return []  # reported as helpdesk.E001
+    errors: list[Any] = []
+    storage = value["ATTACHMENT_STORAGE"]
+    storages = getattr(django_settings, "STORAGES", {}) or {}
+    if not isinstance(storage, str) or storage not in storages:
+        errors.append(Error(
+            f"HELPDESK ATTACHMENT_STORAGE is {storage!r}, which is not an alias in STORAGES.",
+            hint="Use 'default' or add the alias to STORAGES.", id="helpdesk.E020",
+        ))
+    for key in ("ATTACHMENT_MAX_BYTES", "ATTACHMENT_MAX_COUNT", "MAIL_MAX_BYTES", "MAIL_FETCH_INTERVAL_SECONDS"):
+        if not _whole(value[key]) or value[key] <= 0:
+            errors.append(Error(f"HELPDESK {key} must be a positive whole number.", id="helpdesk.E021"))
+    types = value["ATTACHMENT_ALLOWED_TYPES"]
+    if types is not None and (isinstance(types, str) or not isinstance(types, (list, tuple, set, frozenset))
+                              or not all(isinstance(t, str) and "/" in t for t in types)):
+        errors.append(Error(
+            "HELPDESK ATTACHMENT_ALLOWED_TYPES must be None or a list of content types such as 'image/*'.",
+            id="helpdesk.E022",
+        ))
+    for key in ("MAIL_FROM", "MAIL_MESSAGE_ID_DOMAIN"):
+        if value[key] is not None and (not isinstance(value[key], str) or not value[key].strip()):
+            errors.append(Error(f"HELPDESK {key} must be a non-empty string or None.", id="helpdesk.E023"))
+    for key in ("MAIL_DEFAULT_DEPARTMENT_ID", "MAIL_DEFAULT_CLIENT_ID"):
+        if value[key] is not None and (not _whole(value[key]) or value[key] <= 0):
+            errors.append(Error(f"HELPDESK {key} must be an id or None.", id="helpdesk.E024"))
+    blocklist = value["MAIL_BLOCKLIST"]
+    if isinstance(blocklist, str) or not isinstance(blocklist, (list, tuple, set, frozenset)) or not all(
+            isinstance(b, str) and b.strip() for b in blocklist):
+        errors.append(Error("HELPDESK MAIL_BLOCKLIST must be a list of addresses or '@domain' entries.",
+                            id="helpdesk.E025"))
+    for key in ("MAIL_ACKNOWLEDGE", "MAIL_NOTIFY_AGENTS"):
+        if not isinstance(value[key], bool):
+            errors.append(Error(f"HELPDESK {key} must be True or False.", id="helpdesk.E026"))
+    return errors

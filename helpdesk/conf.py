@@ -111,6 +111,33 @@ DEFAULTS: dict[str, Any] = {
     # A client id for tickets whose customer belongs to no organization (e.g. a free-mail
     # address); None: such a ticket needs an organization_id, else it is a 422.
     "ZAMMAD_DEFAULT_ORGANIZATION_ID": None,
+    # Attachments (helpdesk.attachments): the STORAGES alias files are kept in; the largest
+    # file in bytes (a 413 past it), the most files on one message and the content types
+    # accepted (sniffed from the content; "image/*" matches a family; None accepts any).
+    "ATTACHMENT_STORAGE": "default",
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
+    "ATTACHMENT_MAX_COUNT": 10,
+    "ATTACHMENT_ALLOWED_TYPES": None,
+    # Mail (helpdesk.mail). The address mail is sent from when the ticket's department has
+    # none (None: DEFAULT_FROM_EMAIL); it is also the Reply-To that threads answers back.
+    "MAIL_FROM": None,
+    # The domain of our Message-IDs (None: the sender address's domain).
+    "MAIL_MESSAGE_ID_DOMAIN": None,
+    # Inbound: the department of new tickets when the mailbox names none (None: the
+    # default department, else the first); the client of a sender whose domain matches
+    # none and creates none (free-mail addresses); None: a client named after the sender.
+    "MAIL_DEFAULT_DEPARTMENT_ID": None,
+    "MAIL_DEFAULT_CLIENT_ID": None,
+    # Senders refused (quarantined, never a ticket): addresses or "@domain" entries.
+    "MAIL_BLOCKLIST": [],
+    # The largest inbound message in bytes; a bigger one is quarantined whole.
+    "MAIL_MAX_BYTES": 25 * 1024 * 1024,
+    # Outbound: acknowledge a ticket a customer opened by mail; tell the assignees (or the
+    # department's address) about a customer's new ticket or reply.
+    "MAIL_ACKNOWLEDGE": True,
+    "MAIL_NOTIFY_AGENTS": True,
+    # Seconds between polls of `manage.py helpdesk_mail_fetch --watch`.
+    "MAIL_FETCH_INTERVAL_SECONDS": 60,
 }
 
 # Keys whose value is a dotted path, imported on first access.

@@ -67,6 +67,14 @@ class Department(models.Model):
         default=False,
         help_text=_("Tickets synced without a department go here. At most one."),
     )
+    email = models.EmailField(
+        _("sender address"), blank=True,
+        help_text=_("Mail about this department's tickets is sent from (and answered to) this address."),
+    )
+    notify_email = models.EmailField(
+        _("agents' address"), blank=True,
+        help_text=_("New tickets and customer replies with no assignee are mailed here (e.g. a team list)."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -308,6 +316,7 @@ class Ticket(models.Model):
 
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    cc = models.JSONField(_("CC"), default=list, blank=True, help_text=_("Addresses copied on the ticket's mail."))
 
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("last updated"), default=timezone.now)
@@ -543,3 +552,177 @@ class AgentAccess(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+# -- attachments and mail (issue #13) --------------------------------------------------
+
+
+def attachment_upload_to(instance: Attachment, filename: str) -> str:
+    """``helpdesk/attachments/<ticket>/<random>/<name>``: never guessable, never colliding."""
+    import secrets
+
+    return f"helpdesk/attachments/{instance.ticket_id}/{secrets.token_hex(8)}/{filename[-100:]}"
+
+
+def _attachment_storage() -> Any:
+    from django.core.files.storage import storages
+
+    from .conf import helpdesk_settings
+
+    return storages[helpdesk_settings.ATTACHMENT_STORAGE]
+
+
+class Attachment(models.Model):
+    """A file on a ticket's first message (``reply`` empty) or on one of its replies.
+
+    Stored through Django's storage API (``STORAGES``, the alias in ``ATTACHMENT_STORAGE``);
+    the file goes with its row (``helpdesk.attachments`` deletes it after commit).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("ticket"))
+    reply = models.ForeignKey(
+        Reply, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments", verbose_name=_("reply")
+    )
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, storage=_attachment_storage, max_length=300)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(
+        _("content type"), max_length=100, help_text=_("Sniffed from the content, not taken from the sender.")
+    )
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    content_id = models.CharField(
+        _("content id"), max_length=255, blank=True, help_text=_("An inline image's Content-ID in its mail.")
+    )
+    inline = models.BooleanField(_("inline"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class MailDirection(models.TextChoices):
+    INBOUND = "in", _("received")
+    OUTBOUND = "out", _("sent")
+
+
+class MailStatus(models.TextChoices):
+    RECEIVED = "received", _("received")
+    PENDING = "pending", _("queued")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+class MailMessage(models.Model):
+    """A mail that became (or came from) part of a ticket's conversation.
+
+    Inbound: recorded once per ``Message-ID`` (a message seen twice is stored once).
+    Outbound: one row per mail we send, created before it is queued, so every attempt
+    sends the same ``Message-ID``; its status, attempts and last error show in the admin.
+    Threading looks up ``In-Reply-To``/``References`` here.
+    """
+
+    direction = models.CharField(_("direction"), max_length=3, choices=MailDirection.choices)
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="mail_messages", verbose_name=_("ticket")
+    )
+    # A deleted reply leaves its mail in the log (and in the thread's References).
+    reply = models.ForeignKey(
+        Reply, on_delete=models.SET_NULL, null=True, blank=True, related_name="mail_messages", verbose_name=_("reply")
+    )
+    kind = models.CharField(_("kind"), max_length=32, blank=True)
+    sender = models.CharField(_("from"), max_length=320, blank=True)
+    recipients = models.JSONField(_("to"), default=list, blank=True)
+    cc = models.JSONField(_("cc"), default=list, blank=True)
+    subject = models.CharField(_("subject"), max_length=998, blank=True)
+    html = models.TextField(_("HTML (sanitized)"), blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=MailStatus.choices)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("mail message")
+        verbose_name_plural = _("mail messages")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="hd_mailmessage_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()}: {self.subject}"
+
+
+class QuarantineReason(models.TextChoices):
+    UNPARSEABLE = "unparseable", _("cannot be parsed")
+    TOO_LARGE = "too_large", _("too large")
+    AUTO_REPLY = "auto_reply", _("auto-reply")
+    BOUNCE = "bounce", _("bounce")
+    BLOCKED = "blocked", _("blocked sender")
+    NO_DEPARTMENT = "no_department", _("no department")
+    ERROR = "error", _("error while ingesting")
+
+
+class QuarantinedMail(models.Model):
+    """An inbound mail that did not become a ticket or reply, kept whole with the reason."""
+
+    reason = models.CharField(_("reason"), max_length=16, choices=QuarantineReason.choices)
+    detail = models.TextField(_("detail"), blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    sender = models.CharField(_("from"), max_length=320, blank=True)
+    subject = models.CharField(_("subject"), max_length=998, blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
+    raw = models.BinaryField(_("raw message"))
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("quarantined mail")
+        verbose_name_plural = _("quarantined mail")
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.subject or self.message_id or self.pk}"
+
+
+class Mailbox(models.Model):
+    """An IMAP or POP3 mailbox that ``manage.py helpdesk_mail_fetch`` polls."""
+
+    class Protocol(models.TextChoices):
+        IMAP = "imap", "IMAP"
+        POP3 = "pop3", "POP3"
+
+    class Security(models.TextChoices):
+        SSL = "ssl", _("SSL/TLS")
+        STARTTLS = "starttls", _("STARTTLS")
+        NONE = "none", _("none (local servers only)")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    protocol = models.CharField(_("protocol"), max_length=4, choices=Protocol.choices, default=Protocol.IMAP)
+    host = models.CharField(_("host"), max_length=253)
+    port = models.PositiveIntegerField(_("port"), null=True, blank=True, help_text=_("Empty: the protocol's default."))
+    security = models.CharField(_("security"), max_length=8, choices=Security.choices, default=Security.SSL)
+    username = models.CharField(_("user name"), max_length=254)
+    password = models.CharField(_("password"), max_length=254, blank=True)
+    folder = models.CharField(_("folder"), max_length=200, default="INBOX", help_text=_("IMAP only."))
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="mailboxes",
+        verbose_name=_("department"), help_text=_("New tickets from this mailbox go here; empty: the default."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    last_fetched_at = models.DateTimeField(_("last fetched"), null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return self.name

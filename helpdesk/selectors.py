@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Client, Department, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
+from .models import Attachment, Client, Department, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
 from .permissions import (
     agent_department_ids,
     can_view_clients,
@@ -61,7 +61,10 @@ def ticket_get(*, user: Any, pk: Any) -> Ticket:
 
 def reply_list(*, user: Any, ticket: Ticket) -> QuerySet[Reply]:
     """The conversation, oldest first; internal notes only for agents with ``view_note``."""
-    qs = Reply.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
+    qs = (
+        Reply.objects.filter(ticket=ticket).select_related("author").prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
     # Scoped like ``ticket_list`` too, so a caller that forgot to check the ticket
     # still leaks nothing to another client's contact, another department or a stranger.
     qs = qs.filter(ticket_scope(user, "ticket__"))
@@ -145,3 +148,30 @@ def client_list(*, user: Any) -> QuerySet[Client]:
     if client_id is None:
         return qs.none()
     return qs.filter(pk=client_id)
+
+
+def message_attachments_prefetch() -> Prefetch:
+    """The files of a ticket's own message (not its replies'), as ``ticket.message_attachments``."""
+    return Prefetch(
+        "attachments", queryset=Attachment.objects.filter(reply__isnull=True), to_attr="message_attachments"
+    )
+
+
+def attachment_get(*, user: Any, pk: Any) -> Attachment:
+    """One attachment ``user`` may download: its ticket is one they see (``ticket_list``) and,
+    on a reply, the reply is one they see (``reply_list``: never a note's file for a contact).
+    Raises ``Attachment.DoesNotExist`` otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Attachment.DoesNotExist from None
+    if not 0 < pk <= _MAX_ID:
+        raise Attachment.DoesNotExist
+    attachment = Attachment.objects.select_related("ticket").get(pk=pk)
+    if not ticket_list(user=user).filter(pk=attachment.ticket_id).exists():
+        raise Attachment.DoesNotExist
+    if attachment.reply_id is not None and not reply_list(user=user, ticket=attachment.ticket).filter(
+        pk=attachment.reply_id
+    ).exists():
+        raise Attachment.DoesNotExist
+    return attachment

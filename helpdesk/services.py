@@ -662,3 +662,70 @@ def ticket_add_time_spent(*, ticket: Ticket, minutes: Any, by: Any = None) -> Ti
         raise ValidationError({"time_spent": [_("The ticket's time spent would pass 99999999 minutes.")]})
     ticket.refresh_from_db(fields=["time_spent", "updated_at"])
     return ticket
+# -- CC and mail senders (issue #13) ---------------------------------------------------
+
+CC_MAX = 50
+
+
+def clean_cc(addresses: Iterable[Any]) -> list[str]:
+    """Valid, de-duplicated (case-insensitively) addresses, in order; blanks ignored."""
+    if isinstance(addresses, str):
+        addresses = addresses.split(",")
+    result: dict[str, str] = {}
+    bad = []
+    for raw in addresses:
+        address = str(raw).strip()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            bad.append(address[:100])
+            continue
+        result.setdefault(address.lower(), address)
+    if bad:
+        raise ValidationError({"cc": [_("Not a valid email address: %(a)s.") % {"a": ", ".join(bad)}]})
+    if len(result) > CC_MAX:
+        raise ValidationError({"cc": [_("At most %(n)d CC addresses.") % {"n": CC_MAX}]})
+    return list(result.values())
+
+
+@transaction.atomic
+def ticket_set_cc(*, ticket: Ticket, cc: Iterable[Any], by: Any = None) -> list[str]:
+    """Replace the ticket's CC list (the addresses copied on its mail)."""
+    addresses = clean_cc(cc)
+    ticket.cc = addresses
+    ticket.updated_at = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(cc=addresses, updated_at=ticket.updated_at)
+    return addresses
+
+
+@transaction.atomic
+def ticket_add_cc(*, ticket: Ticket, cc: Iterable[Any], by: Any = None) -> list[str]:
+    """Add addresses to the ticket's CC list (the row is locked: concurrent adds both stay)."""
+    current = Ticket.objects.select_for_update().values_list("cc", flat=True).get(pk=ticket.pk) or []
+    merged = clean_cc([*current, *clean_cc(cc)])
+    if merged != current:
+        Ticket.objects.filter(pk=ticket.pk).update(cc=merged)
+    ticket.cc = merged
+    return merged
+
+
+@transaction.atomic
+def requester_for_mail(*, email: str, name: str = "") -> tuple[Any, Client]:
+    """The requester of a mail and their client: ``requester_for_email``, then, for a
+    sender whose domain gives no client (free mail), ``MAIL_DEFAULT_CLIENT_ID`` if set,
+    else a client of their own named after them."""
+    user, client = requester_for_email(email=email, name=name)
+    if client is not None:
+        return user, client
+    default_id = helpdesk_settings.MAIL_DEFAULT_CLIENT_ID
+    if default_id is not None:
+        client = Client.objects.filter(pk=default_id).first()
+        if client is None:
+            raise ImproperlyConfigured(f"HELPDESK MAIL_DEFAULT_CLIENT_ID is {default_id!r}, which is not a client id.")
+    else:
+        client = Client.objects.create(name=(name.strip() or email)[:200])
+    if not user.is_staff:
+        Contact.objects.get_or_create(user=user, defaults={"client": client})
+    return user, client

@@ -30,3 +30,9 @@ def client_org(db):
 def _fast_password_hasher(settings):
     # The factories set a password on every user; PBKDF2 would make the suite crawl.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    # Attachments are stored under MEDIA_ROOT: one fresh directory per test.
+    settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -129,3 +129,31 @@ def test_sqlite_without_busy_timeout_or_immediate_transactions_is_warned():
     (warning,) = sqlite_warnings({"default": {**good, "OPTIONS": {}}})
     assert warning.id == "helpdesk.W101"
     assert '"timeout": 20' in warning.hint and "IMMEDIATE" in warning.hint
+
+
+@pytest.mark.parametrize("key, value, code", [
+    ("ATTACHMENT_STORAGE", "nope", "helpdesk.E020"),
+    ("ATTACHMENT_MAX_BYTES", 0, "helpdesk.E021"),
+    ("ATTACHMENT_MAX_COUNT", "10", "helpdesk.E021"),
+    ("MAIL_MAX_BYTES", True, "helpdesk.E021"),
+    ("ATTACHMENT_ALLOWED_TYPES", "image/png", "helpdesk.E022"),
+    ("ATTACHMENT_ALLOWED_TYPES", ["png"], "helpdesk.E022"),
+    ("MAIL_FROM", "", "helpdesk.E023"),
+    ("MAIL_DEFAULT_DEPARTMENT_ID", 0, "helpdesk.E024"),
+    ("MAIL_DEFAULT_CLIENT_ID", "1", "helpdesk.E024"),
+    ("MAIL_BLOCKLIST", "spam@x.example", "helpdesk.E025"),
+    ("MAIL_ACKNOWLEDGE", 1, "helpdesk.E026"),
+])
+def test_mail_settings_are_checked(settings, key, value, code):
+    from helpdesk.checks import check_mail_settings
+
+    settings.HELPDESK = {key: value}
+    assert code in [e.id for e in check_mail_settings()]
+
+
+def test_good_mail_settings_pass(settings):
+    from helpdesk.checks import check_mail_settings
+
+    settings.HELPDESK = {"ATTACHMENT_ALLOWED_TYPES": ["image/*", "application/pdf"], "MAIL_BLOCKLIST": ["@spam.example"],
+                         "MAIL_FROM": "help@x.example", "MAIL_DEFAULT_CLIENT_ID": 3}
+    assert check_mail_settings() == []

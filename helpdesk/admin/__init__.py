@@ -8,6 +8,7 @@ Each admin class is importable, so a site can unregister one and subclass it.
 from .access import AgentAccessAdmin, AgentAccessInline
 from .apikeys import APIKeyAdmin
 from .idempotency import IdempotencyKeyAdmin
+from .mail import AttachmentAdmin, MailboxAdmin, MailMessageAdmin, QuarantinedMailAdmin
 from .reference import (
     ClientAdmin,
     ClientDomainAdmin,
@@ -25,5 +26,5 @@ from .tickets import TicketAdmin, TicketOverviewAdmin
 __all__ = [
     "AgentAccessAdmin", "AgentAccessInline", "APIKeyAdmin", "IdempotencyKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
     "ProjectAdmin", "ReplyAdmin", "StatusChangeAdmin", "TagAdmin", "TicketAdmin", "TicketOverviewAdmin",
-    "TicketStatusAdmin",
+    "TicketStatusAdmin", "AttachmentAdmin", "MailboxAdmin", "MailMessageAdmin", "QuarantinedMailAdmin",
 ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
 from ..models import ReplyType, Ticket, TicketStatus
-from ..services import clean_tag_names
+from ..services import clean_cc, clean_tag_names
 
 
 def ticket_version(updated_at: Any) -> str:
@@ -60,6 +60,13 @@ class TicketAdminForm(forms.ModelForm):
         help_text=_("Comma-separated; created if they do not exist yet."),
     )
 
+    cc_addresses = forms.CharField(
+        label=_("CC"),
+        required=False,
+        help_text=_("Comma-separated addresses copied on the ticket's mail (agent replies)."),
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
     class Meta:
         model = Ticket
         fields = (
@@ -73,6 +80,14 @@ class TicketAdminForm(forms.ModelForm):
             self.fields["status"].initial = helpdesk_settings.DEFAULT_STATUS_ID
         if "version" in self.fields and self.instance.pk:
             self.fields["version"].initial = ticket_version(self.instance.updated_at)
+        if "cc_addresses" in self.fields:
+            self.initial.setdefault("cc_addresses", ", ".join(self.instance.cc or []))
+
+    def clean_cc_addresses(self) -> list[str]:
+        try:
+            return clean_cc(self.cleaned_data.get("cc_addresses") or "")
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["cc"]) from None
 
     def clean_new_tags(self) -> list[str]:
         return clean_tag_names(split_tags(self.cleaned_data.get("new_tags", "")))
@@ -138,6 +153,24 @@ class TicketAdminForm(forms.ModelForm):
         return cleaned
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one ``<input type=file multiple>`` (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
 class ReplyForm(forms.Form):
     """The form under a ticket's conversation: a public reply or an internal note."""
 
@@ -149,6 +182,7 @@ class ReplyForm(forms.Form):
         required=False,
         empty_label=_("(keep the status)"),
     )
+    files = MultipleFileField(label=_("Attach files"), required=False)
 
 
 class TicketActionForm(ActionForm):

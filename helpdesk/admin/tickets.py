@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
-from .. import permissions, reports, selectors, services
+from .. import attachments, permissions, reports, selectors, services
 from ..conf import helpdesk_settings
 from ..search import search_tickets
 from ..models import Channel, Priority, Reply, ReplyType, StatusChange, Ticket, TicketOverview, TicketStatus
@@ -113,7 +113,7 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("subject", "message", "version")}),
         (gettext_lazy("Handling"), {"fields": (("status", "priority"), "department", "assignees", "tags", "new_tags")}),
-        (gettext_lazy("Customer"), {"fields": ("client", "project", "requester")}),
+        (gettext_lazy("Customer"), {"fields": ("client", "project", "requester", "cc_addresses")}),
         (gettext_lazy("Classification"), {"fields": (("type", "severity"), "product", "time_spent")}),
         (gettext_lazy("Custom fields and metadata"), {"fields": ("custom_fields", "metadata"), "classes": ("collapse",)}),
         (gettext_lazy("Dates"), {"fields": (
@@ -297,9 +297,12 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         latest = list(selectors.reply_list(user=request.user, ticket=ticket).order_by("-created_at", "-id")[: THREAD_LIMIT + 1])
         hidden = len(latest) > THREAD_LIMIT
         replies = list(reversed(latest[:THREAD_LIMIT]))
+        mail_html = self._mail_html(ticket)
         for reply in replies:
             reply.author_name = user_name(reply.author)
             reply.by_agent = reply.author is not None and reply.author.is_staff
+            reply.files = self._with_admin_urls(ticket, reply.attachments.all())
+            reply.mail_html = mail_html.get(reply.pk, "")
         history = list(selectors.status_history(ticket=ticket, user=request.user))
         for change in history:
             change.dot_colour = safe_colour(change.to_status.colour)
@@ -308,6 +311,9 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         can_reply = can_post_reply or can_post_note
         return {
             "ticket": ticket,
+            "ticket_mail_html": mail_html.get(None, ""),
+            "ticket_files": self._with_admin_urls(ticket, getattr(ticket, "message_attachments", None)
+                                                   or ticket.attachments.filter(reply__isnull=True)),
             "original_author": user_name(ticket.requester or ticket.creator),
             "thread": replies,
             "thread_truncated": hidden,
@@ -320,6 +326,39 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
             "status_badge": status_badge(ticket.status),
             "priority_badge": priority_badge(ticket.priority),
         }
+
+    def _mail_html(self, ticket: Ticket) -> dict[int | None, str]:
+        """The received mails' HTML by reply id (None: the ticket's first message), ready to show."""
+        from ..mail.parse import display_html
+        from ..models import Attachment, MailMessage
+
+        rows = MailMessage.objects.filter(ticket=ticket, direction="in").exclude(html="").values_list("reply_id", "html")
+        if not rows:
+            return {}
+        cid_urls = {
+            cid: reverse("admin:helpdesk_ticket_attachment", args=[ticket.pk, pk])
+            for pk, cid in Attachment.objects.filter(ticket=ticket).exclude(content_id="").values_list("pk", "content_id")
+        }
+        return {reply_id: display_html(html, cid_urls) for reply_id, html in rows}
+
+    @staticmethod
+    def _with_admin_urls(ticket: Ticket, files: Any) -> list[Any]:
+        files = list(files)
+        for file in files:
+            file.admin_url = reverse("admin:helpdesk_ticket_attachment", args=[ticket.pk, file.pk])
+        return files
+
+    def attachment_view(self, request: HttpRequest, object_id: str, attachment_id: int) -> HttpResponse:
+        """Download a file of this ticket's conversation, if the agent may see it (the selector decides)."""
+        from ..models import Attachment
+
+        try:
+            attachment = selectors.attachment_get(user=request.user, pk=attachment_id)
+        except Attachment.DoesNotExist:
+            attachment = None
+        if attachment is None or str(attachment.ticket_id) != unquote(object_id):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return attachments.download_response(attachment)
 
     def save_model(self, request: HttpRequest, obj: Ticket, form: TicketAdminForm, change: bool) -> None:
         data = form.cleaned_data
@@ -334,6 +373,8 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
                 severity=data.get("severity", ""), product=data.get("product", ""),
                 time_spent=data.get("time_spent") or 0, metadata=data.get("metadata") or {},
             )
+            if data.get("cc_addresses"):
+                services.ticket_set_cc(ticket=ticket, cc=data["cc_addresses"], by=request.user)
             # The admin goes on with ``obj`` (log entry, redirect): make it the new row.
             state = obj._state
             obj.__dict__.update({k: v for k, v in ticket.__dict__.items() if k != "_state"})
@@ -349,6 +390,8 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
             updates["custom_fields"] = form.custom_fields_changes()
         if updates:
             services.ticket_update(ticket=ticket, by=request.user, **updates)
+        if "cc_addresses" in changed:
+            services.ticket_set_cc(ticket=ticket, cc=data["cc_addresses"], by=request.user)
 
     def save_related(self, request: HttpRequest, form: TicketAdminForm, formsets: Any, change: bool) -> None:
         if not change:
@@ -366,7 +409,10 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         # A ticket's replies and history go with it: the delete_ticket permission covers them
         # (as in the API), even though history cannot be deleted on its own.
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        own = {str(Reply._meta.verbose_name), str(StatusChange._meta.verbose_name)}
+        from ..models import Attachment, MailMessage
+
+        own = {str(Reply._meta.verbose_name), str(StatusChange._meta.verbose_name),
+               str(Attachment._meta.verbose_name), str(MailMessage._meta.verbose_name)}
         return deleted, model_count, {p for p in perms_needed if str(p) not in own}, protected
 
     def delete_model(self, request: HttpRequest, obj: Ticket) -> None:
@@ -383,6 +429,10 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         return [
             path("overview/", self.admin_site.admin_view(self.overview_view), name="%s_%s_overview" % info),
             path("<path:object_id>/reply/", self.admin_site.admin_view(self.reply_view), name="%s_%s_reply" % info),
+            path(
+                "<path:object_id>/attachment/<int:attachment_id>/", self.admin_site.admin_view(self.attachment_view),
+                name="%s_%s_attachment" % info,
+            ),
         ] + super().get_urls()
 
     def reply_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -399,7 +449,7 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         if not any(may.values()) or (request.POST.get("type") in may and not may[request.POST["type"]]):
             raise PermissionDenied
         change_url = reverse("admin:helpdesk_ticket_change", args=[ticket.pk])
-        form = ReplyForm(request.POST)
+        form = ReplyForm(request.POST, request.FILES)
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
@@ -410,6 +460,11 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         try:
             with transaction.atomic():
                 reply = services.reply_post(ticket=ticket, author=request.user, text=data["text"], type=data["type"])
+                if data.get("files"):
+                    attachments.attachments_add(
+                        ticket=ticket, reply=reply, by=request.user,
+                        files=[attachments.IncomingFile.from_upload(f) for f in data["files"]],
+                    )
                 status = data.get("status")
                 if status is not None:
                     services.ticket_change_status(ticket=ticket, status=status, by=request.user)

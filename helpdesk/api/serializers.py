@@ -26,7 +26,9 @@ from rest_framework import serializers
 from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
 from ..limits import parse_id
-from ..models import Client, Department, Priority, Project, Reply, ReplyType, StatusChange, Ticket, TicketStatus
+from ..models import (
+    Attachment, Client, Department, Priority, Project, Reply, ReplyType, StatusChange, Ticket, TicketStatus,
+)
 
 #: Service (model) field names -> the API's parameter names, for 422 ``fields``.
 TICKET_FIELD_NAMES = {
@@ -44,6 +46,7 @@ TICKET_FIELD_NAMES = {
     "metadata": "metadata",
 }
 REPLY_FIELD_NAMES = {"text": "ticketreply_text", "type": "ticketreply_type"}
+TICKET_FIELD_NAMES["cc"] = "ticket_cc"
 
 #: Form fields a browser adds that are not data.
 IGNORED_KEYS = frozenset({"csrfmiddlewaretoken"})
@@ -112,6 +115,8 @@ def ticket_data(t: Ticket, fields: tuple[str, ...] | None = None) -> dict[str, A
         ),
         "custom_fields": t.custom_fields or {},
         "metadata": t.metadata or {},
+        "cc": list(t.cc or []),
+        "attachments": _message_attachments(t) if fields is None or "attachments" in fields else None,
     }
     return data if fields is None else {name: data[name] for name in fields}
 
@@ -140,7 +145,40 @@ def reply_data(r: Reply) -> dict[str, Any]:
         "type": r.type,
         "author": {"id": author.pk, "name": user_name(author)} if author is not None else None,
         "created": dt(r.created_at),
+        "attachments": [attachment_data(a) for a in r.attachments.all()],
     }
+
+
+_ATTACHMENT_URL: list[str] = []
+
+
+def attachment_url(pk: int) -> str:
+    """``/api/attachments/<id>`` wherever the API is mounted (reversed once, then formatted)."""
+    if not _ATTACHMENT_URL:
+        from django.urls import reverse
+
+        _ATTACHMENT_URL.append(reverse("helpdesk-api:attachment", args=["0"])[:-1])
+    return f"{_ATTACHMENT_URL[0]}{pk}"
+
+
+def attachment_data(a: Attachment) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "inline": a.inline,
+        "created": dt(a.created_at),
+        "url": attachment_url(a.pk),
+    }
+
+
+def _message_attachments(t: Ticket) -> list[dict[str, Any]]:
+    # Prefetched by ``selectors.ticket_list`` (``message_attachments``); else one query.
+    rows = getattr(t, "message_attachments", None)
+    if rows is None:
+        rows = t.attachments.filter(reply__isnull=True)
+    return [attachment_data(a) for a in rows]
 
 
 def history_data(c: StatusChange) -> dict[str, Any]:
@@ -191,6 +229,18 @@ class ExternalSerializer(serializers.Serializer):
     url = serializers.URLField(allow_null=True)
 
 
+class AttachmentSerializer(serializers.Serializer):
+    """A file on a ticket's message or a reply; download it from ``url``."""
+
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField(help_text=_("Sniffed from the content."))
+    size = serializers.IntegerField(help_text=_("Bytes."))
+    inline = serializers.BooleanField(help_text=_("An image shown inside a mail's HTML."))
+    created = serializers.DateTimeField()
+    url = serializers.CharField(help_text=_("GET it (authenticated) to download the file."))
+
+
 class TicketSerializer(serializers.Serializer):
     """The ticket object (read)."""
 
@@ -217,6 +267,8 @@ class TicketSerializer(serializers.Serializer):
     external = ExternalSerializer(allow_null=True)
     custom_fields = serializers.DictField(help_text=_("Values by custom field key."))
     metadata = serializers.DictField()
+    cc = serializers.ListField(child=serializers.EmailField(), help_text=_("Addresses copied on the ticket's mail."))
+    attachments = AttachmentSerializer(many=True, help_text=_("The files of the ticket's own message."))
 
     def to_representation(self, instance: Ticket) -> dict[str, Any]:
         return ticket_data(instance)
@@ -236,6 +288,7 @@ class ReplySerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ReplyType.values)
     author = AuthorSerializer(allow_null=True)
     created = serializers.DateTimeField()
+    attachments = AttachmentSerializer(many=True)
 
 
 # "from" is a Python keyword, so this one is built with type().
@@ -542,6 +595,34 @@ class StatusField(serializers.Field):
         return value.pk
 
 
+class CCField(serializers.ListField):
+    """CC addresses: an array, the form field repeated, or one comma-separated string."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", _("Addresses copied on the ticket's mail (the full list)."))
+        super().__init__(child=serializers.EmailField(max_length=254), max_length=50, allow_empty=True, **kwargs)
+
+    def get_value(self, dictionary: Any) -> Any:
+        value = super().get_value(dictionary)
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str) and "," in value[0]:
+            value = value[0].split(",")
+        elif isinstance(value, str):
+            value = value.split(",") if value.strip() else []
+        if isinstance(value, list):
+            value = [v.strip() if isinstance(v, str) else v for v in value if not (isinstance(v, str) and not v.strip())]
+        return value
+
+
+class FilesField(serializers.ListField):
+    """``files``: one or more files of a multipart request (the field repeated)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text", _("Files to attach (multipart/form-data, the field repeated); limits: HELPDESK ATTACHMENT_*.")
+        )
+        super().__init__(child=serializers.FileField(allow_empty_file=True, use_url=False), allow_empty=True, **kwargs)
+
+
 class TicketWriteSerializer(StrictSerializer):
     """Create (POST /tickets) and, partial, edit (PATCH /tickets/{id}) a ticket.
 
@@ -593,6 +674,8 @@ class TicketWriteSerializer(StrictSerializer):
 
     def validate_product(self, value: str) -> str:
         return _no_nul(value)
+    ticket_cc = CCField(required=False)
+    files = FilesField(required=False)
 
     def clean_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
         # PostgreSQL cannot store NUL characters in text or JSON; say so instead of failing.
@@ -640,6 +723,7 @@ class TicketUpdateSerializer(TicketWriteSerializer):
         fields.pop("ticket_clientid")
         fields.pop("tags")
         fields.pop("status")
+        fields.pop("files")
         return fields
 
 
@@ -659,6 +743,7 @@ class ReplyWriteSerializer(StrictSerializer):
     ticketreply_type = serializers.ChoiceField(
         choices=ReplyType.values, default=ReplyType.REPLY, help_text=_("reply (default) or note (agents only).")
     )
+    files = FilesField(required=False)
 
 
 class EmptySerializer(StrictSerializer):

@@ -6,6 +6,7 @@ Trailing slashes are optional. The last route answers any other path with a JSON
 from django.urls import re_path
 
 from . import reference
+from .attachments import AttachmentDownload
 from .base import NotFoundView
 from .schema import SchemaView
 from .views import TicketViewSet
@@ -40,6 +41,7 @@ urlpatterns = [
         name="ticket-reply",
     ),
     re_path(rf"^tickets/{ID}/history/?$", TicketViewSet.as_view({"get": "history"}), name="ticket-history"),
+    re_path(r"^attachments/(?P<pk>[^/]+)/?$", AttachmentDownload.as_view(), name="attachment"),
     re_path(r"^departments/?$", reference.DepartmentList.as_view(), name="departments"),
     re_path(r"^statuses/?$", reference.StatusList.as_view(), name="statuses"),
     re_path(r"^tags/?$", reference.TagList.as_view(), name="tags"),

@@ -20,6 +20,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .. import attachments
 from .. import permissions as perms
 from .. import selectors, services
 from ..conf import helpdesk_settings
@@ -29,7 +30,7 @@ from ..permissions import can_delete_ticket, is_agent
 from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
 from .conditional import not_modified, set_validators, unchanged
-from .exceptions import ValidationFailed, from_django
+from .exceptions import RequestTooLarge, ValidationFailed, from_django
 from .filters import TicketFilterSet
 from .pagination import filterset_params
 from .permissions import CanSync, IsAgent
@@ -168,13 +169,17 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         wanted = [(field, name) for field, name in (("tags", "tags"), ("assignee_ids", "assignees"))
                   if select is None or field in select]
         if connections[queryset.db].vendor != "postgresql":
-            if select is None:
-                return queryset
-            return queryset.prefetch_related(None).prefetch_related(*[name for _field, name in wanted])
+            if select is not None:
+                queryset = queryset.prefetch_related(None).prefetch_related(*[name for _field, name in wanted])
+            if select is None or "attachments" in select:
+                queryset = queryset.prefetch_related(selectors.message_attachments_prefetch())
+            return queryset
         # Imported here: django.contrib.postgres needs psycopg, which an SQLite site need not have.
         from django.contrib.postgres.expressions import ArraySubquery
 
         queryset = queryset.prefetch_related(None)
+        if select is None or "attachments" in select:
+            queryset = queryset.prefetch_related(selectors.message_attachments_prefetch())
         for field, _name in wanted:
             if field == "tags":
                 tags = Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"))
@@ -253,6 +258,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             return set_validators(Response(status=http.HTTP_304_NOT_MODIFIED), ticket)
         return set_validators(Response(ticket_data(ticket, fields=select)), ticket)
 
+    @transaction.atomic  # the ticket, its CC and its files: all or nothing
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = request.user
         contact_client = None
@@ -264,6 +270,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         optional = {
             key: data[key] for key in ("status", "metadata", "type", "severity", "product", "time_spent") if key in data
         }
+        files = self.incoming_files(data)
         try:
             # One transaction: a requester created for the email is undone if the ticket is refused.
             with transaction.atomic():
@@ -284,12 +291,17 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
                     silent=True,
                     **optional,
                 )
+                if data.get("ticket_cc"):
+                    services.ticket_set_cc(ticket=ticket, cc=data["ticket_cc"], by=user)
+                if files:
+                    attachments.attachments_add(ticket=ticket, files=files, by=user)
         except DjangoValidationError as exc:
-            raise from_django(exc, TICKET_FIELD_NAMES) from None
+            raise self.validation_error(exc, TICKET_FIELD_NAMES) from None
         response = self.ticket_response(ticket, status=http.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{ticket.pk}")
         return response
 
+    @transaction.atomic  # the fields and the CC list: all or nothing
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
         self.require(perms.can_change_ticket(request.user, ticket), "helpdesk.change_ticket")
@@ -319,6 +331,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
                     services.ticket_update(ticket=ticket, by=request.user, silent=True, **changes)
                 if "assignee_ids" in data:
                     services.ticket_set_assignees(ticket=ticket, assignees=data["assignee_ids"], by=request.user)
+                if "ticket_cc" in data:
+                    services.ticket_set_cc(ticket=ticket, cc=data["ticket_cc"], by=request.user)
         except DjangoValidationError as exc:
             raise from_django(exc, TICKET_FIELD_NAMES) from None
         return self.ticket_response(ticket)
@@ -398,6 +412,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         page = self.paginate_queryset(selectors.reply_list(user=request.user, ticket=ticket))
         return self.get_paginated_response([reply_data(r) for r in page])
 
+    @transaction.atomic  # the reply and its files: all or nothing
     def _post_reply(self, request: Request, ticket: Ticket) -> Response:
         data = self.validated(ReplyWriteSerializer)
         user = request.user
@@ -408,6 +423,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
                 self.require(perms.can_add_note(user, ticket), "helpdesk.change_ticket and helpdesk.add_note")
         else:
             self.require(perms.can_add_reply(user, ticket), "helpdesk.change_ticket and helpdesk.add_reply")
+        files = self.incoming_files(data)
         try:
             with unchanged(request, ticket):
                 reply = services.reply_post(
@@ -417,9 +433,31 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
                     type=data["ticketreply_type"],
                     silent=True,
                 )
+                if files:
+                    attachments.attachments_add(ticket=ticket, reply=reply, files=files, by=request.user)
         except DjangoValidationError as exc:
-            raise from_django(exc, REPLY_FIELD_NAMES) from None
+            raise self.validation_error(exc, REPLY_FIELD_NAMES) from None
         return Response(reply_data(reply), status=http.HTTP_201_CREATED)
+
+    # -- attachments -------------------------------------------------------------------
+
+    def incoming_files(self, data: dict[str, Any]) -> list[attachments.IncomingFile]:
+        """The uploaded ``files``, checked against the limits before anything is written."""
+        files = [attachments.IncomingFile.from_upload(f) for f in data.get("files") or ()]
+        if files:
+            try:
+                attachments.clean_files(files)
+            except DjangoValidationError as exc:
+                raise self.validation_error(exc, {}) from None
+        return files
+
+    @staticmethod
+    def validation_error(exc: DjangoValidationError, names: dict[str, str]) -> Exception:
+        """A 413 for a file over the size limit, else the usual 422."""
+        for error in getattr(exc, "error_dict", {}).get("files", []):
+            if error.code == attachments.TOO_LARGE:
+                return RequestTooLarge(error.messages[0])
+        return from_django(exc, names)
 
     @extend_schema(
         summary="Delete a reply (agents)",
@@ -452,4 +490,9 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     def max_body_bytes(self, request: Any) -> int:
         if getattr(self, "action", None) == "bulk_upsert":
             return helpdesk_settings.UPSERT_MAX_BYTES
+        if getattr(self, "action", None) in ("create", "replies") and request.content_type.startswith("multipart/"):
+            # Room for the most files of the largest size next to the other fields; a
+            # single file over its limit is refused by name (413) once parsed.
+            files = helpdesk_settings.ATTACHMENT_MAX_COUNT * helpdesk_settings.ATTACHMENT_MAX_BYTES
+            return super().max_body_bytes(request) + files
         return super().max_body_bytes(request)

@@ -23,12 +23,23 @@ def test_every_model_is_registered_with_a_working_list(su_client, model, make_ti
     factories.AgentFactory(departments=[ticket.department])
     APIKey.objects.create_key(user=superuser, name="sync")
     IdempotencyKey.objects.create(user=superuser, key="retry-1", fingerprint="f", status_code=201)
+    _attachments_and_mail(ticket)
     opts = model._meta
     response = su_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) >= 1
     search = su_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"), {"q": "zz-nothing"})
     assert search.status_code == 200
+
+
+def _attachments_and_mail(ticket):
+    from helpdesk.attachments import IncomingFile, attachments_add
+    from helpdesk.models import Mailbox, MailMessage, QuarantinedMail
+
+    attachments_add(ticket=ticket, files=[IncomingFile.from_bytes("a.txt", b"hello")])
+    MailMessage.objects.create(direction="in", message_id="<a@b>", ticket=ticket, status="received")
+    QuarantinedMail.objects.create(reason="unparseable", raw=b"garbage")
+    Mailbox.objects.create(name="support", host="localhost", username="support")
 
 
 @pytest.mark.parametrize("name", ["department", "ticketstatus", "tag", "client", "contact", "project", "customfield",

@@ -19,6 +19,8 @@ class Curl:
     headers: dict[str, str] = field(default_factory=dict)
     data: list[str] = field(default_factory=list)
     get: bool = False
+    #: ``-F name=value`` / ``-F name=@file`` (multipart); a file's content is made up from its name.
+    form: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -44,11 +46,16 @@ def parse(command: str) -> Curl:
             curl.data.append(f"{name}={quote_plus(value)}")
         elif word == "-G":
             curl.get = True
+        elif word == "-F":
+            name, _, value = next(it).partition("=")
+            curl.form.append((name, value))
+        elif word in ("-O", "-J", "-OJ", "-JO"):
+            pass  # where curl saves a download: nothing to send
         elif word.startswith("-"):
             raise AssertionError(f"unsupported curl option {word} in {command!r}")
         else:
             curl.url = word
-    if curl.data and not curl.get and curl.method == "GET":
+    if (curl.data or curl.form) and not curl.get and curl.method == "GET":
         curl.method = "POST"
     return curl
 
@@ -64,6 +71,19 @@ def run(client, curl: Curl, key: str):
         else:
             headers["HTTP_" + name.upper().replace("-", "_")] = value
     path = curl.path
+    if curl.form:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.test.client import MULTIPART_CONTENT, encode_multipart
+
+        fields: dict[str, list] = {}
+        for name, value in curl.form:
+            if value.startswith("@"):
+                value = SimpleUploadedFile(value[1:], f"example content of {value[1:]}".encode())
+            fields.setdefault(name, []).append(value)
+        boundary = "BoUnDaRyCuRl"
+        body = encode_multipart(boundary, {k: v if len(v) > 1 else v[0] for k, v in fields.items()})
+        return client.generic(curl.method, path, body, content_type=f"multipart/form-data; boundary={boundary}",
+                              **headers)
     body = "&".join(curl.data)
     if curl.get:
         path += ("&" if "?" in path else "?") + body

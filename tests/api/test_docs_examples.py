@@ -25,6 +25,10 @@ def docs_data(db):
     # The examples assign user 1, an agent.
     if not get_user_model().objects.filter(pk=1).exists():
         factories.AgentFactory(pk=1)
+    from helpdesk.attachments import IncomingFile, attachments_add
+
+    file = attachments_add(ticket=ticket, files=[IncomingFile.from_bytes("screenshot.png", b"\x89PNG\r\n\x1a\n")])[0]
+    file.__class__.objects.filter(pk=file.pk).update(id=5)
 
 
 def test_every_endpoint_has_an_example():
@@ -33,7 +37,7 @@ def test_every_endpoint_has_an_example():
         "/api/tickets", "/api/tickets/{id}", "/api/tickets/{id}/status", "/api/tickets/{id}/archive",
         "/api/tickets/{id}/restore", "/api/tickets/{id}/tags", "/api/tickets/{id}/replies",
         "/api/tickets/{id}/replies/{reply_id}", "/api/tickets/{id}/history", "/api/departments", "/api/statuses",
-        "/api/tags", "/api/custom-fields", "/api/clients", "/api/projects", "/api/schema",
+        "/api/tags", "/api/custom-fields", "/api/clients", "/api/projects", "/api/schema", "/api/attachments/5",
     ]:
         assert endpoint in paths
 
@@ -45,5 +49,7 @@ def test_example_works(admin_api, docs_data, command):
     assert 200 <= r.status_code < 300, r.content
     if parsed.method == "DELETE":
         assert r.status_code == 204
+    elif "/attachments/" in parsed.path:
+        assert r["Content-Disposition"].startswith("attachment")
     elif "/schema" not in parsed.path:
         assert "data" in r.json()

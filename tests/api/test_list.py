@@ -316,13 +316,13 @@ class TestQueryCount:
                 requester=factories.UserFactory(),
             )
         api.get("/api/tickets")  # touches last_used_at once
-        # key, the agent's permissions (user's, groups'), page, tags, assignees, count; on
+        # key, the agent's permissions (user's, groups'), page, tags, assignees, attachments, count; on
         # PostgreSQL tags and assignees ride in the page query
-        with django_assert_max_num_queries(5 if connection.vendor == "postgresql" else 7):
+        with django_assert_max_num_queries(6 if connection.vendor == "postgresql" else 8):
             r = api.get("/api/tickets?limit=30")
         assert len(r.json()["data"]) == 30
         assert all(len(row["tags"]) == 3 and row["assignee_ids"] == [agent.pk] for row in r.json()["data"])
-        with django_assert_max_num_queries(9):
+        with django_assert_max_num_queries(10):
             r = api.get("/api/tickets?limit=10&status=1&tags[]=" + tags[0].name + "&search=a")
         assert r.status_code == 200
 
@@ -330,8 +330,8 @@ class TestQueryCount:
         ticket.tags.set([factories.TagFactory()])
         ticket.assignees.set([agent])
         api.get(f"/api/tickets/{ticket.pk}")
-        # + 2: the agent's permissions (the user's, their groups')
-        with django_assert_max_num_queries(4 if connection.vendor == "postgresql" else 6):
+        # + 2: the agent's permissions (the user's, their groups'); + the attachments
+        with django_assert_max_num_queries(5 if connection.vendor == "postgresql" else 7):
             r = api.get(f"/api/tickets/{ticket.pk}")
         assert r.json()["data"]["assignee_ids"] == [agent.pk] and len(r.json()["data"]["tags"]) == 1
 
@@ -339,7 +339,7 @@ class TestQueryCount:
         for _ in range(10):
             factories.TicketFactory(client=contact.client)
         contact_api.get("/api/tickets")
-        with django_assert_max_num_queries(5):
+        with django_assert_max_num_queries(6):  # + the tickets' attachments, in one query
             assert contact_api.get("/api/tickets").status_code == 200
 
 

@@ -486,4 +486,12 @@ class Command(BaseCommand):
             pass
         else:
             lines.append(f'  Try:      curl -H "Authorization: Bearer {key}" {base}/api/tickets')
+        lines += [
+            "  Mail in:  python manage.py helpdesk_mail_ingest < message.eml",
+            "            (any RFC 5322 mail, e.g. tests/mail/corpus/attachments.eml; `make demo-mail` sends one),",
+            "            or add an IMAP/POP3 mailbox in the admin (Mailboxes) and run",
+            "            python manage.py helpdesk_mail_fetch --watch",
+            "  Mail out: acknowledgements and agents' replies are sent by the task worker (printed",
+            "            on its console in debug); see the admin's Mail messages.",
+        ]
         self.stdout.write("\n".join(lines) + "\n")
