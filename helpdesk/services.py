@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from . import signals
 from .conf import helpdesk_settings
 from .custom_fields import clean_custom_fields
+from .events.notifications import notify_on_commit
 from .models import (
     ActiveState,
     Channel,
@@ -53,15 +54,26 @@ def _notify(event: str, *args: Any) -> None:
 
 
 def _after_commit(silent: bool, event: str, signal: Any, sender: type, notify_args: tuple, **kwargs: Any) -> None:
+    """After commit: the signal in-process (an extension point), the notification to
+    people as a task (``helpdesk.events.notifications``), unless ``silent``."""
+
     def send() -> None:
         signal.send(sender=sender, silent=silent, **kwargs)
-        if not silent:
-            _notify(event, *notify_args)
 
-    # Robust: the write has committed by now, so a failing receiver or mail server must
-    # not turn it into an error response (the caller would retry and write it twice).
-    # Django logs the exception on the ``django.db.backends.base`` logger.
+    # Robust: the write has committed by now, so a failing receiver must not turn it into
+    # an error response (the caller would retry and write it twice). Django logs the
+    # exception on the ``django.db.backends.base`` logger.
     transaction.on_commit(send, robust=True)
+    if not silent:
+        notify_on_commit(event, **_notify_ids(event, notify_args))
+
+
+def _notify_ids(event: str, notify_args: tuple) -> dict[str, int]:
+    if event == "reply_posted":
+        return {"reply_id": notify_args[0].pk}
+    if event == "ticket_status_changed":
+        return {"ticket_id": notify_args[0].pk, "change_id": notify_args[1].pk}
+    return {"ticket_id": notify_args[0].pk}
 
 
 def _configured_status(setting: str) -> TicketStatus:
