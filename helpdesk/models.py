@@ -485,3 +485,7 @@ class APIKey(models.Model):
     @property
     def has_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+# The webhook tables live with the events code; imported here so they are this app's models.
+from .events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: E402,F401

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from . import signals
 from .conf import helpdesk_settings
 from .custom_fields import clean_custom_fields
+from .events import webhooks
 from .events.notifications import notify_on_commit
 from .models import (
     ActiveState,
@@ -337,6 +338,7 @@ def ticket_create(
         ticket.tags.set(tags_get_or_create(cleaned["tags"]))
     if cleaned["assignees"]:
         ticket.assignees.set(cleaned["assignees"])
+    webhooks.emit("ticket.created", ticket_id=ticket.pk)
     _after_commit(silent, "ticket_created", signals.ticket_created, Ticket, (ticket,), ticket=ticket, by=creator)
     return ticket
 
@@ -411,6 +413,7 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
         setattr(ticket, field, value)
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=[*values, "updated_at"])
+    webhooks.emit("ticket.updated", ticket_id=ticket.pk)
     return ticket
 
 
@@ -443,6 +446,8 @@ def ticket_change_status(
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
     for name, value in fields.items():
         setattr(ticket, name, value)
+    webhooks.emit("ticket.status_changed", ticket_id=ticket.pk,
+                  extra={"previous_status": {"id": current.status_id, "title": current.status.title}})
     _after_commit(
         silent, "ticket_status_changed", signals.ticket_status_changed, Ticket, (ticket, change),
         ticket=ticket, change=change, by=by,
@@ -455,6 +460,7 @@ def _set_active_state(ticket: Ticket, state: str) -> Ticket:
     now = timezone.now()
     if Ticket.objects.filter(pk=ticket.pk).exclude(active_state=state).update(active_state=state, updated_at=now):
         ticket.updated_at = now
+        webhooks.emit("ticket.updated", ticket_id=ticket.pk)
     ticket.active_state = state
     return ticket
 
@@ -477,6 +483,7 @@ def ticket_set_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> l
     ticket.tags.set(rows)
     ticket.updated_at = timezone.now()
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+    webhooks.emit("tags.changed", ticket_id=ticket.pk)
     return rows
 
 
@@ -487,6 +494,7 @@ def ticket_add_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> l
     ticket.tags.add(*rows)
     ticket.updated_at = timezone.now()
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+    webhooks.emit("tags.changed", ticket_id=ticket.pk)
     return rows
 
 
@@ -497,11 +505,17 @@ def ticket_set_assignees(*, ticket: Ticket, assignees: Iterable[Any], by: Any = 
     ticket.assignees.set(users)
     ticket.updated_at = timezone.now()
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+    webhooks.emit("ticket.updated", ticket_id=ticket.pk)
 
 
 @transaction.atomic
 def ticket_delete(*, ticket: Ticket, by: Any = None) -> None:
     """Remove a ticket for good, with its replies and history."""
+    pk = ticket.pk
+    # The row is locked before the event is written, so a concurrent change of the
+    # ticket is recorded (and sent) before its deletion, never after.
+    webhooks.emit("ticket.deleted", ticket_id=pk, data=lambda: (
+        Ticket.objects.select_for_update().filter(pk=pk).exists() and webhooks.ticket_payload(pk)))
     ticket.delete()
 
 
@@ -549,6 +563,7 @@ def reply_post(
         setting = "STATUS_ON_AGENT_REPLY" if agent else "STATUS_ON_CONTACT_REPLY"
         if getattr(helpdesk_settings, setting) is not None:
             ticket_change_status(ticket=ticket, status=_configured_status(setting), by=author, at=at, silent=silent)
+    webhooks.emit("reply.created", ticket_id=ticket.pk, data=lambda: webhooks.reply_payload(reply))
     _after_commit(silent, "reply_posted", signals.reply_posted, Reply, (reply,), reply=reply, ticket=ticket, by=author)
     return reply
 
@@ -561,6 +576,8 @@ def reply_delete(*, reply: Reply, by: Any = None) -> None:
     """
     ticket_id = reply.ticket_id
     is_note = reply.is_note
+    # Captured before the row goes; sent after the ticket's row is written (its order).
+    payload = webhooks.reply_payload(reply) if webhooks.wanted("reply.deleted") else None
     reply.delete()
     updates: dict[str, Any] = {"updated_at": timezone.now()}
     if is_note:
@@ -571,3 +588,5 @@ def reply_delete(*, reply: Reply, by: Any = None) -> None:
             last=Max("created_at")
         )["last"]
     Ticket.objects.filter(pk=ticket_id).update(**updates)
+    if payload is not None:
+        webhooks.emit("reply.deleted", ticket_id=ticket_id, data=payload)

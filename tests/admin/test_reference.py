@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from helpdesk import services
-from helpdesk.models import APIKey
+from helpdesk.models import APIKey, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tests import factories
 
 
@@ -21,6 +21,9 @@ def test_every_model_is_registered_with_a_working_list(su_client, model, make_ti
     factories.CustomFieldFactory()
     factories.ClientDomainFactory()
     APIKey.objects.create_key(user=superuser, name="sync")
+    hook = WebhookSubscription.objects.create(url="https://hooks.example/x", events=["ticket.created"])
+    message = WebhookDelivery.objects.create(subscription=hook, event="ticket.created", ticket_id=ticket.pk, payload={})
+    WebhookAttempt.objects.create(delivery=message, status_code=500, error="HTTP 500")
     opts = model._meta
     response = su_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert response.status_code == 200
