@@ -146,6 +146,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 HELPDESK = {}
+# Webhooks to private or loopback addresses (a receiver on this machine, in a demo).
+if env_bool("HELPDESK_WEBHOOK_ALLOW_PRIVATE", False):
+    HELPDESK["WEBHOOK_ALLOW_PRIVATE"] = True
 
 # In debug, mail is printed to the console; otherwise sent over SMTP (localhost:25 by
 # default). Django 6.1 replaced EMAIL_BACKEND with MAILERS.

@@ -34,3 +34,8 @@ def is_contact(user: Any) -> bool:
 
 def can_delete_ticket(user: Any) -> bool:
     return bool(is_agent(user) and user.has_perm("helpdesk.delete_ticket"))
+
+
+def can_manage_webhooks(user: Any) -> bool:
+    """An agent with the permission to change webhooks (the API's ``/webhooks``)."""
+    return bool(is_agent(user) and user.has_perm("helpdesk.change_webhooksubscription"))

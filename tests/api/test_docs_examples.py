@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk.models import CustomField
+from helpdesk.models import CustomField, WebhookSubscription
 from tests import factories
 from tests.api import curl
 
@@ -21,6 +21,7 @@ def docs_data(db):
     ticket.replies_count = 1  # the factory writes the row only; the counter is the service's job
     ticket.save()
     CustomField.objects.create(key="order_number", label="Order number")
+    WebhookSubscription.objects.create(pk=1, url="https://crm.example.com/helpdesk-events", events=["*"])
 
 
 def test_every_endpoint_has_an_example():
@@ -29,7 +30,8 @@ def test_every_endpoint_has_an_example():
         "/api/tickets", "/api/tickets/{id}", "/api/tickets/{id}/status", "/api/tickets/{id}/archive",
         "/api/tickets/{id}/restore", "/api/tickets/{id}/tags", "/api/tickets/{id}/replies",
         "/api/tickets/{id}/replies/{reply_id}", "/api/tickets/{id}/history", "/api/departments", "/api/statuses",
-        "/api/tags", "/api/custom-fields", "/api/clients", "/api/projects", "/api/schema",
+        "/api/tags", "/api/custom-fields", "/api/clients", "/api/projects", "/api/schema", "/api/webhooks",
+        "/api/webhooks/1",
     ]:
         assert endpoint in paths
 

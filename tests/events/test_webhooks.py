@@ -283,3 +283,40 @@ def test_a_name_resolving_to_the_metadata_address_is_refused_even_when_private_i
     run_worker()
     assert "169.254.169.254 is a link-local or cloud-metadata address" in WebhookDelivery.objects.get().last_error
 
+
+
+def test_the_sweep_requeues_messages_whose_task_was_lost(receiver, settings):
+    """A message whose task never ran (a killed worker, a lost queue) waits in the outbox
+    and goes out once the sweep re-queues it."""
+    from django_tasks_db.models import DBTaskResult
+
+    subscribe(receiver.url)
+    make_ticket()
+    DBTaskResult.objects.all().delete()  # the queue lost the task
+    run_worker()
+    assert receiver.received == []
+    call_command("helpdesk_webhooks", "--sweep")
+    run_worker()
+    assert receiver.types() == ["ticket.created"]
+
+
+def test_a_leased_webhook_waits_for_the_lease(receiver):
+    """Two deliveries of one webhook never run at once: the second finds the lease taken
+    and comes back when it runs out (a killed worker's lease just runs out)."""
+    import datetime
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    hook = subscribe(receiver.url)
+    make_ticket()
+    WebhookSubscription.objects.filter(pk=hook.pk).update(
+        lease_until=timezone.now() + datetime.timedelta(seconds=30), lease_token="dead-worker")
+    run_worker()
+    assert receiver.received == []
+    later = DBTaskResult.objects.get(status="READY")
+    assert later.run_after > timezone.now() + datetime.timedelta(seconds=25)
+    WebhookSubscription.objects.filter(pk=hook.pk).update(lease_until=timezone.now())  # time passes
+    DBTaskResult.objects.filter(pk=later.pk).update(run_after=timezone.now())
+    run_worker()
+    assert receiver.types() == ["ticket.created"]
