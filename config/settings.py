@@ -62,6 +62,19 @@ TASKS = {
     },
 }
 
+# Several app servers (docs/deploy.md). HELPDESK_REDIS_URL: Redis as the cache every
+# server shares (throttle counters, the admin overview's figures). HELPDESK_RQ_URL: the
+# tasks on RQ in that Redis instead of the database (run `manage.py rqworker
+# --with-scheduler --job-class django_tasks_rq.Job default` instead of db_worker).
+REDIS_URL = os.environ.get("HELPDESK_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
+RQ_URL = os.environ.get("HELPDESK_RQ_URL", "")
+if RQ_URL:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("helpdesk"), "django_rq")
+    RQ_QUEUES = {"default": {"URL": RQ_URL, "DEFAULT_TIMEOUT": 600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
