@@ -239,7 +239,10 @@ def deliver(subscription_id: int) -> int:
     """Deliver a subscription's due messages in order; returns how many went out.
 
     Safe to run twice or concurrently: a second run finds the lease taken and comes back
-    when it runs out.
+    when it runs out. A run with messages due first queues a later run of itself (when
+    its lease would run out), so a worker killed mid-delivery loses nothing: the
+    restarted worker (any worker) finishes the job; at most the message in flight is sent
+    twice, with the same ``webhook-id``.
     """
     token = secrets.token_hex(8)
     if not _claim(subscription_id, token):
@@ -248,6 +251,12 @@ def deliver(subscription_id: int) -> int:
             _enqueue_later(subscription_id, sub.lease_until)
         return 0
     sent = 0
+    backend = deliver.get_backend()
+    if backend.supports_defer and subscription_due(subscription_id):
+        # A watchdog: if this worker dies mid-delivery, this later run (already in the
+        # queue, so it survives the worker) takes over once the lease has run out.
+        deliver.using(run_after=timezone.now() + datetime.timedelta(seconds=_lease_seconds() + 1)).enqueue(
+            subscription_id)
     try:
         while True:
             subscription = WebhookSubscription.objects.get(pk=subscription_id)
@@ -281,6 +290,11 @@ def deliver(subscription_id: int) -> int:
         if due is not None:
             _enqueue_later(subscription_id, due)
     return sent
+
+
+def subscription_due(subscription_id: int) -> bool:
+    return WebhookDelivery.objects.filter(subscription_id=subscription_id, status=DeliveryStatus.PENDING,
+                                          next_attempt_at__lte=timezone.now()).exists()
 
 
 def sweep() -> int:

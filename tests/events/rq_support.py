@@ -33,7 +33,7 @@ def rq_settings(settings):
 
 def run_rq_worker(timeout: float = 20) -> None:
     """A real RQ worker (``SimpleWorker``: runs jobs in this process, on this database
-    connection) in burst mode, again until nothing is queued or scheduled."""
+    connection) in burst mode, again until nothing is queued or due within a second."""
     import django_rq
     from django_tasks_rq.backend import Job
     from rq import SimpleWorker
@@ -45,7 +45,8 @@ def run_rq_worker(timeout: float = 20) -> None:
         worker = SimpleWorker([queue], connection=queue.connection, job_class=Job)
         worker.work(burst=True, with_scheduler=False)
         scheduled = ScheduledJobRegistry(queue=queue)
-        if not scheduled.count and not queue.count:
+        soon = scheduled.get_jobs_to_enqueue(time.time() + 1)  # later ones (watchdogs) are left
+        if not soon and not queue.count:
             return
         # Move the due scheduled jobs (retries) to the queue, as the scheduler would.
         for job_id in scheduled.get_jobs_to_enqueue(time.time() + 0.001):
