@@ -13,3 +13,6 @@ class HelpdeskConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
         from . import conf  # noqa: F401  (connects the setting_changed reset)
+        from . import refcache
+
+        refcache.connect()  # cached statuses, custom fields, webhooks: dropped on change

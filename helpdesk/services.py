@@ -19,12 +19,12 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, F, Max, Value
+from django.db.models import DateTimeField, F, Max, Q, Value
 from django.db.models.functions import Coalesce, Greatest, Least, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import signals
+from . import refcache, signals
 from .conf import helpdesk_settings
 from .custom_fields import clean_custom_fields
 from .events import webhooks
@@ -81,8 +81,8 @@ def _configured_status(setting: str) -> TicketStatus:
     """The status a setting names; a deleted status is a configuration error, said plainly."""
     status_id = getattr(helpdesk_settings, setting)
     try:
-        return TicketStatus.objects.get(pk=status_id)
-    except (TicketStatus.DoesNotExist, ValueError, TypeError):
+        return refcache.get("statuses")[int(status_id)]
+    except (KeyError, ValueError, TypeError):
         raise ImproperlyConfigured(f"HELPDESK {setting} is {status_id!r}, which is not a status id.") from None
 
 
@@ -334,13 +334,52 @@ def ticket_create(
         closed_at=now if status.is_closed else None,
     )
     _record_status(ticket, from_status=None, to_status=status, by=creator, at=now)
-    if cleaned["tags"]:
-        ticket.tags.set(tags_get_or_create(cleaned["tags"]))
+    # A new ticket has no links yet: insert them, no diff to read first. Their names and
+    # ids stay on the instance, so the API's answer and the webhook need no re-read.
+    tag_rows = tags_get_or_create(cleaned["tags"]) if cleaned["tags"] else []
+    if tag_rows:
+        Ticket.tags.through.objects.bulk_create([Ticket.tags.through(ticket_id=ticket.pk, tag_id=t.pk) for t in tag_rows])
     if cleaned["assignees"]:
-        ticket.assignees.set(cleaned["assignees"])
-    webhooks.emit("ticket.created", ticket_id=ticket.pk)
+        Ticket.assignees.through.objects.bulk_create(
+            [Ticket.assignees.through(ticket_id=ticket.pk, user_id=u.pk) for u in cleaned["assignees"]])
+    # What the API's ticket object reads first (as its list query annotates them).
+    ticket.tag_names = [t.name for t in tag_rows]
+    ticket.assignee_id_list = [u.pk for u in cleaned["assignees"]]
+    webhooks.emit("ticket.created", ticket_id=ticket.pk, data=lambda: webhooks.ticket_object(ticket))
     _after_commit(silent, "ticket_created", signals.ticket_created, Ticket, (ticket,), ticket=ticket, by=creator)
     return ticket
+
+
+def _update_and_read(ticket: Ticket, updates: dict[str, Any], fields: list[str]) -> None:
+    """``UPDATE`` the ticket's row with ``updates`` and read ``fields`` back onto the
+    instance: one ``UPDATE … RETURNING`` on PostgreSQL and SQLite, else an update and a
+    re-read."""
+    from django.db import connections
+    from django.db.models.sql import UpdateQuery
+
+    using = Ticket.objects.db
+    connection = connections[using]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        Ticket.objects.filter(pk=ticket.pk).update(**updates)
+        ticket.refresh_from_db(fields=fields)
+        return
+    query = UpdateQuery(Ticket)
+    query.add_q(Q(pk=ticket.pk))
+    query.add_update_values(updates)
+    sql, params = query.get_compiler(using).as_sql()
+    columns = [Ticket._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sql += " RETURNING " + ", ".join(quote(f.column) for f in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:  # the ticket is gone: as refresh_from_db would
+        raise Ticket.DoesNotExist
+    for field, value in zip(columns, row):
+        expression = field.get_col(Ticket._meta.db_table)
+        for converter in connection.ops.get_db_converters(expression) + field.get_db_converters(connection):
+            value = converter(value, expression, connection)
+        setattr(ticket, field.attname, value)
 
 
 #: Fields ``ticket_update`` may change, and how each is cleaned.
@@ -555,10 +594,7 @@ def reply_post(
         updates["last_reply_at"] = Greatest(Coalesce(F("last_reply_at"), stamp), stamp)
         if agent:
             updates["first_response_at"] = Least(Coalesce(F("first_response_at"), stamp), stamp)
-    Ticket.objects.filter(pk=ticket.pk).update(**updates)
-    ticket.refresh_from_db(
-        fields=["updated_at", "last_reply_at", "first_response_at", "replies_count", "notes_count"]
-    )
+    _update_and_read(ticket, updates, ["updated_at", "last_reply_at", "first_response_at", "replies_count", "notes_count"])
     if type == ReplyType.REPLY:
         setting = "STATUS_ON_AGENT_REPLY" if agent else "STATUS_ON_CONTACT_REPLY"
         if getattr(helpdesk_settings, setting) is not None:

@@ -30,3 +30,14 @@ def client_org(db):
 def _fast_password_hasher(settings):
     # The factories set a password on every user; PBKDF2 would make the suite crawl.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_cache():
+    # helpdesk.refcache keeps statuses, custom fields and webhooks in the cache; a test's
+    # rolled-back rows must not linger there for the next test.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -194,10 +194,11 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             raise ValidationFailed(form.errors)
         return form.cleaned_data["select"]
 
-    def ticket_response(self, ticket: Ticket, status: int = http.HTTP_200_OK) -> Response:
+    def ticket_response(self, ticket: Ticket, status: int = http.HTTP_200_OK, reread: bool = True) -> Response:
         # Re-read: the services update some columns with UPDATE … SET, not on this instance.
+        # (Not after ``ticket_create``: its instance holds every column and related row.)
         select = self.select()
-        fresh = self.ticket_queryset(select).get(pk=ticket.pk)
+        fresh = self.ticket_queryset(select).get(pk=ticket.pk) if reread else ticket
         return Response(ticket_data(fresh, fields=select), status=status)
 
     def validated(self, serializer_class: Any, **kwargs: Any) -> dict[str, Any]:
@@ -240,7 +241,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             )
         except DjangoValidationError as exc:
             raise from_django(exc, TICKET_FIELD_NAMES) from None
-        response = self.ticket_response(ticket, status=http.HTTP_201_CREATED)
+        response = self.ticket_response(ticket, status=http.HTTP_201_CREATED, reread=False)
         response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{ticket.pk}")
         return response
 

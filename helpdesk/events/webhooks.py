@@ -63,10 +63,17 @@ BATCH = 200
 # -- writing events (inside the service's transaction) ---------------------------------
 
 
-def _subscribers(event: str) -> list[WebhookSubscription]:
-    # Few rows; filtered here because SQLite's JSON has no "list contains".
-    return [s for s in WebhookSubscription.objects.filter(is_active=True).only("id", "events")
-            if event in s.events or "*" in s.events]
+def active_subscriptions() -> list[tuple[int, list[str]]]:
+    """``(id, events)`` of every active subscription (few rows; cached by ``refcache``)."""
+    return [(pk, list(events)) for pk, events in
+            WebhookSubscription.objects.filter(is_active=True).order_by("id").values_list("id", "events")]
+
+
+def _subscribers(event: str) -> list[int]:
+    # Filtered here: SQLite's JSON has no "list contains", and the list is cached.
+    from .. import refcache
+
+    return [pk for pk, events in refcache.get("webhooks") if event in events or "*" in events]
 
 
 def wanted(event: str) -> bool:
@@ -90,6 +97,13 @@ def ticket_payload(ticket_id: int) -> dict[str, Any] | None:
         .first()
     )
     return ticket_data(ticket) if ticket is not None else None
+
+
+def ticket_object(ticket: Any) -> dict[str, Any]:
+    """The API's ticket object of an instance whose related rows are loaded."""
+    from ..api.serializers import ticket_data
+
+    return ticket_data(ticket)
 
 
 def reply_payload(reply: Any) -> dict[str, Any]:
@@ -117,12 +131,12 @@ def emit(event: str, *, ticket_id: int, data: Any = None, extra: dict[str, Any] 
     now = timezone.now()
     payload = {"type": event, "timestamp": now.isoformat().replace("+00:00", "Z"), "data": data, **(extra or {})}
     WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(subscription_id=s.pk, event=event, ticket_id=ticket_id, payload=payload, created_at=now,
+        [WebhookDelivery(subscription_id=pk, event=event, ticket_id=ticket_id, payload=payload, created_at=now,
                          next_attempt_at=now)
-         for s in subscriptions]
+         for pk in subscriptions]
     )
-    for subscription in subscriptions:
-        enqueue_on_commit(deliver, subscription.pk)
+    for pk in subscriptions:
+        enqueue_on_commit(deliver, pk)
     return len(subscriptions)
 
 
@@ -332,6 +346,9 @@ def resend(deliveries: Any) -> int:
 def enable(subscription: WebhookSubscription) -> None:
     """Turn a (disabled) subscription back on and deliver what waited."""
     WebhookSubscription.objects.filter(pk=subscription.pk).update(is_active=True, failure_count=0, disabled_reason="")
+    from .. import refcache
+
+    refcache.drop("webhooks")
     subscription.is_active, subscription.failure_count, subscription.disabled_reason = True, 0, ""
     enqueue_on_commit(deliver, subscription.pk)
 
