@@ -109,3 +109,18 @@ def test_api_writes_fire_webhooks(hooks_api, api, department, client_org):
     assert [m.event for m in messages] == ["ticket.created", "reply.created"]
     # The payload is the API's ticket object, as GET shows it at that moment.
     assert messages[0].payload["data"] == ticket
+
+
+def test_the_bulk_upsert_fires_created_and_updated(hooks_api, api, department):
+    department.is_default = True
+    department.save()
+    hooks_api.post("/api/webhooks", {"url": URL, "events": ["ticket.created", "ticket.updated"]}, format="json")
+    items = [{"source": "zendesk", "sourceId": str(n), "title": f"Synced {n}", "email": "max@acme.example",
+              "status": "open"} for n in range(3)]
+    assert api.put("/api/tickets", items, format="json").status_code == 200
+    items[0]["title"] = "Synced again"
+    assert api.put("/api/tickets", items[:1], format="json").status_code == 200
+    messages = list(WebhookDelivery.objects.order_by("id"))
+    assert [m.event for m in messages] == ["ticket.created"] * 3 + ["ticket.updated"]
+    assert messages[-1].payload["data"]["subject"] == "Synced again"
+    assert sorted(m.payload["data"]["external"]["source_id"] for m in messages[:3]) == ["0", "1", "2"]
