@@ -39,5 +39,10 @@ def notify(event: str, ticket_id: int | None = None, change_id: int | None = Non
 
 def notify_on_commit(event: str, **ids: int | None) -> None:
     """Queue the notification ``event`` (``ticket_created``, ``ticket_status_changed``,
-    ``reply_posted``) for when the current transaction commits."""
+    ``reply_posted``) for when the current transaction commits; nothing when the
+    notifier does not override that event (the default ``NullNotifier`` sends nothing)."""
+    from ..notify import NullNotifier
+
+    if getattr(helpdesk_settings.NOTIFIER, event, None) is getattr(NullNotifier, event):
+        return
     enqueue_on_commit(notify, event, **ids)

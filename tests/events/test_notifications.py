@@ -32,7 +32,8 @@ def test_the_mail_is_a_task_the_worker_sends_not_the_request(agent, department,
     ticket = make(department, client_org, requester=factories.UserFactory(email="max@customer.example"))
     services.reply_post(ticket=ticket, author=agent, text="We fixed it.")
     assert mail.outbox == []  # the request only queued it
-    assert DBTaskResult.objects.filter(status="READY").count() == 2  # created, reply_posted
+    # Only reply_posted: EmailNotifier sends nothing on ticket_created, so no task for it.
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
     run_worker()
     assert [m.to for m in mail.outbox] == [["max@customer.example"]]
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
@@ -45,3 +46,10 @@ def test_a_notification_whose_reply_was_deleted_meanwhile_is_skipped(agent, depa
     services.reply_delete(reply=reply, by=agent)
     run_worker()
     assert mail.outbox == []
+
+
+def test_the_null_notifier_queues_no_task(settings, agent, department, client_org):
+    settings.HELPDESK = {}
+    ticket = make(department, client_org)
+    services.reply_post(ticket=ticket, author=agent, text="hello")
+    assert not DBTaskResult.objects.exists()
