@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Max, Q, Value
@@ -45,9 +45,21 @@ from .models import (
     Ticket,
     TicketStatus,
 )
-from .permissions import is_agent
+from . import permissions
+from .permissions import can_add_note, can_use_department, is_agent
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+
+
+def _require(by: Any, allowed: Any, ticket: Ticket | None, permission: str) -> None:
+    """Refuse a write by a staff user ``helpdesk.permissions`` does not allow (Django's
+    ``PermissionDenied``: 403 in the API and the admin), so that every caller (a dialect,
+    a command, a host site's view) gets the one permission model. Contacts and the system
+    (``by=None``) are not checked here: what a contact may do is each endpoint's rule."""
+    if by is None or not getattr(by, "is_staff", False):
+        return
+    if not allowed(by, ticket):
+        raise PermissionDenied(_("This needs the permission: %(perm)s.") % {"perm": permission})
 
 
 def _notify(event: str, *args: Any) -> None:
@@ -281,6 +293,7 @@ def ticket_create(
     silent: bool = False,
 ) -> Ticket:
     """Open a ticket: validates everything, records the first status, sends ``ticket_created``."""
+    _require(creator, lambda user, _ticket: permissions.can_add_ticket(user), None, "helpdesk.add_ticket")
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     checks = [
@@ -304,6 +317,8 @@ def ticket_create(
                 errors.setdefault(key, []).extend(messages)
     if department is None:
         errors.setdefault("department", []).append(_("This field is required."))
+    elif not can_use_department(creator, department):
+        errors.setdefault("department", []).append(_("You have no access to this department."))
     if client is None:
         errors.setdefault("client", []).append(_("This field is required."))
     if errors:
@@ -401,6 +416,7 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise TypeError(f"ticket_update() cannot change: {', '.join(sorted(unknown))}")
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
 
@@ -427,6 +443,9 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
         if field in changes:
             if changes[field] is None:
                 errors.setdefault(field, []).append(_("This field is required."))
+            elif field == "department" and not can_use_department(by, changes[field]):
+                # A department-limited agent never moves a ticket out of their reach.
+                errors.setdefault(field, []).append(_("You have no access to this department."))
             else:
                 values[field] = changes[field]
     if "project" in changes:
@@ -472,6 +491,7 @@ def ticket_change_status(
     """
     if not isinstance(status, TicketStatus) or status.pk is None:
         raise ValidationError({"status": [_("Choose an existing status.")]})
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     current = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
     if current.status_id == status.pk:
         return None
@@ -507,17 +527,20 @@ def _set_active_state(ticket: Ticket, state: str) -> Ticket:
 @transaction.atomic
 def ticket_archive(*, ticket: Ticket, by: Any = None) -> Ticket:
     """Hide a ticket from the default lists; its data stays."""
+    _require(by, permissions.can_archive_ticket, ticket, "helpdesk.archive_ticket")
     return _set_active_state(ticket, ActiveState.ARCHIVED)
 
 
 @transaction.atomic
 def ticket_restore(*, ticket: Ticket, by: Any = None) -> Ticket:
+    _require(by, permissions.can_archive_ticket, ticket, "helpdesk.archive_ticket")
     return _set_active_state(ticket, ActiveState.ACTIVE)
 
 
 @transaction.atomic
 def ticket_set_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> list[Tag]:
     """Replace the ticket's tags with ``tags`` (names); unknown names are created, empty clears."""
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     rows = tags_get_or_create(clean_tag_names(tags))
     ticket.tags.set(rows)
     ticket.updated_at = timezone.now()
@@ -529,6 +552,7 @@ def ticket_set_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> l
 @transaction.atomic
 def ticket_add_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> list[Tag]:
     """Add ``tags`` to the ticket's tags, keeping the ones it has."""
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     rows = tags_get_or_create(clean_tag_names(tags))
     ticket.tags.add(*rows)
     ticket.updated_at = timezone.now()
@@ -540,6 +564,7 @@ def ticket_add_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> l
 @transaction.atomic
 def ticket_set_assignees(*, ticket: Ticket, assignees: Iterable[Any], by: Any = None) -> None:
     """Replace the ticket's assignees; each must be an active staff user."""
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     users = _check_assignees(assignees)
     ticket.assignees.set(users)
     ticket.updated_at = timezone.now()
@@ -550,6 +575,7 @@ def ticket_set_assignees(*, ticket: Ticket, assignees: Iterable[Any], by: Any = 
 @transaction.atomic
 def ticket_delete(*, ticket: Ticket, by: Any = None) -> None:
     """Remove a ticket for good, with its replies and history."""
+    _require(by, permissions.can_delete_ticket, ticket, "helpdesk.delete_ticket")
     pk = ticket.pk
     # The row is locked before the event is written, so a concurrent change of the
     # ticket is recorded (and sent) before its deletion, never after.
@@ -580,6 +606,10 @@ def reply_post(
     agent = is_agent(author)
     if type == ReplyType.NOTE and not agent:
         raise ValidationError({"type": [_("Only agents can write internal notes.")]})
+    if type == ReplyType.NOTE and not can_add_note(author, ticket):
+        raise ValidationError({"type": [_("Writing internal notes needs the helpdesk.add_note permission.")]})
+    if type == ReplyType.REPLY:
+        _require(author, permissions.can_add_reply, ticket, "helpdesk.change_ticket and helpdesk.add_reply")
     at = at or timezone.now()
     reply = Reply.objects.create(ticket=ticket, author=author, text=text, type=type, created_at=at)
     # A reply dated in the past (``at``, e.g. an import) never moves a date backwards
@@ -610,6 +640,8 @@ def reply_delete(*, reply: Reply, by: Any = None) -> None:
 
     ``first_response_at`` is kept: it records when the customer was first answered.
     """
+    if by is not None and getattr(by, "is_staff", False):
+        _require(by, permissions.can_delete_reply, reply.ticket, "helpdesk.change_ticket and helpdesk.delete_reply")
     ticket_id = reply.ticket_id
     is_note = reply.is_note
     # Captured before the row goes; sent after the ticket's row is written (its order).

@@ -5,6 +5,7 @@
 Each admin class is importable, so a site can unregister one and subclass it.
 """
 
+from .access import AgentAccessAdmin, AgentAccessInline
 from .apikeys import APIKeyAdmin
 from .reference import (
     ClientAdmin,
@@ -22,7 +23,7 @@ from .tickets import TicketAdmin, TicketOverviewAdmin
 from .webhooks import WebhookAttemptAdmin, WebhookDeliveryAdmin, WebhookSubscriptionAdmin
 
 __all__ = [
-    "APIKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
+    "AgentAccessAdmin", "AgentAccessInline", "APIKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
     "ProjectAdmin", "ReplyAdmin", "StatusChangeAdmin", "TagAdmin", "TicketAdmin", "TicketOverviewAdmin",
     "TicketStatusAdmin", "WebhookAttemptAdmin", "WebhookDeliveryAdmin", "WebhookSubscriptionAdmin",
 ]

@@ -438,6 +438,17 @@ def clean_secret(secret: Any) -> str:
     return secret
 
 
+def _require_manager(by: Any) -> None:
+    """Staff who may not manage webhooks are refused (``PermissionDenied``), as the API
+    and the admin refuse them; ``by=None`` is the site's own code."""
+    from django.core.exceptions import PermissionDenied
+
+    from ..permissions import can_manage_webhooks
+
+    if by is not None and getattr(by, "is_staff", False) and not can_manage_webhooks(by):
+        raise PermissionDenied(_("Managing webhooks needs the helpdesk.change_webhooksubscription permission."))
+
+
 def _collect(checks: dict[str, Any]) -> dict[str, Any]:
     from django.core.exceptions import ValidationError
 
@@ -458,6 +469,7 @@ def _collect(checks: dict[str, Any]) -> dict[str, Any]:
 def webhook_create(*, url: Any, events: Any, secret: Any = None, description: str = "", by: Any = None
                    ) -> WebhookSubscription:
     """Subscribe ``url`` to ``events``; without ``secret`` one is generated (show it once)."""
+    _require_manager(by)
     checks: dict[str, Any] = {"url": lambda: clean_url(url), "events": lambda: clean_events(events),
                               "description": lambda: str(description or "")[:200]}
     if secret not in (None, ""):
@@ -470,6 +482,7 @@ def webhook_create(*, url: Any, events: Any, secret: Any = None, description: st
 def webhook_update(*, subscription: WebhookSubscription, by: Any = None, **changes: Any) -> WebhookSubscription:
     """Change any of ``url``, ``events``, ``secret``, ``description``, ``is_active``
     (turning it on again clears the failure count and delivers what waited)."""
+    _require_manager(by)
     unknown = set(changes) - {"url", "events", "secret", "description", "is_active"}
     if unknown:
         raise TypeError(f"webhook_update() cannot change: {', '.join(sorted(unknown))}")
@@ -493,4 +506,5 @@ def webhook_update(*, subscription: WebhookSubscription, by: Any = None, **chang
 @transaction.atomic
 def webhook_delete(*, subscription: WebhookSubscription, by: Any = None) -> None:
     """Unsubscribe; pending messages go with it."""
+    _require_manager(by)
     subscription.delete()

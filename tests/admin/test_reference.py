@@ -20,6 +20,7 @@ def test_every_model_is_registered_with_a_working_list(su_client, model, make_ti
     factories.ProjectFactory()
     factories.CustomFieldFactory()
     factories.ClientDomainFactory()
+    factories.AgentFactory(departments=[ticket.department])
     APIKey.objects.create_key(user=superuser, name="sync")
     hook = WebhookSubscription.objects.create(url="https://hooks.example/x", events=["ticket.created"])
     message = WebhookDelivery.objects.create(subscription=hook, event="ticket.created", ticket_id=ticket.pk, payload={})
