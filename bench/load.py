@@ -8,7 +8,7 @@ non-2xx answer or socket error; must be 0) and CPU per request (the app server's
 processes, and the whole machine's, which includes PostgreSQL and wrk itself).
 
     python -m bench.load --tickets 100000 --db postgres --users 8,32,128 --duration 30
-    python -m bench.load --smoke          # CI: 300 tickets, SQLite, 8 users, 3 s
+    python -m bench.load --smoke          # CI: 300 tickets, SQLite, 8 users, 5 s
 
 See bench/README.md ("Load").
 """
@@ -114,11 +114,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     p.add_argument("--wrk-threads", type=int, default=2)
     p.add_argument("--json", help="results file (default bench/results/load-<db>-<n>.json)")
-    p.add_argument("--smoke", action="store_true", help="CI: 300 tickets on SQLite, 8 users, 3 s")
+    p.add_argument("--smoke", action="store_true", help="CI: 300 tickets on SQLite, 8 users, 5 s")
     p.add_argument("--note", default="")
     args = p.parse_args(argv)
     if args.smoke:
-        args.tickets, args.db, args.users, args.duration = min(args.tickets, 300), "sqlite", "8", 3.0
+        args.tickets, args.db, args.users, args.duration = min(args.tickets, 300), "sqlite", "8", 5.0
     args.repeat = args.write_repeat = args.upsert_repeat = 0
     return args
 
@@ -230,6 +230,23 @@ def start_gunicorn(args: argparse.Namespace, url: str, port: int) -> subprocess.
     return process
 
 
+def wait_until_answering(port: int, key: str, seconds: float = 120) -> None:
+    """Until every worker has booted far enough to answer an API request (a busy machine
+    can take a while to import Django in each)."""
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    answered = 0
+    while time.monotonic() < deadline and answered < 4:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/statuses",
+                                         headers={"Authorization": f"Bearer {key}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answered += response.status == 200
+        except OSError:
+            time.sleep(0.5)
+
+
 def run_level(args: argparse.Namespace, port: int, script: str, users: int, pids: list[int]) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -274,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     load_before = [round(x, 2) for x in os.getloadavg()]
     try:
-        time.sleep(1)
+        wait_until_answering(port, config["key"])
         pids = [server.pid, *children(server.pid)]
         # Warm-up: every worker connects and fills its caches (not measured).
         subprocess.run([shutil.which("wrk") or "wrk", "-t", "1", "-c", str(args.workers * 2), "-d", "2s", "-s", script,

@@ -24,7 +24,7 @@ def test_the_load_command_runs_the_mix_with_no_errors():
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     [level] = report["results"]
-    assert level["requests"] > 10 and level["errors"] == 0
+    assert level["requests"] > 0 and level["errors"] == 0
     assert set(level["kinds"]) == {"list", "detail", "search", "replies", "reply", "create", "status"}
     assert level["p50_ms"] <= level["p95_ms"] <= level["p99_ms"]
     assert level["app_cpu_ms_per_request"] > 0
