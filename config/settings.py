@@ -63,6 +63,19 @@ TASKS = {
     },
 }
 
+# Several app servers (docs/deploy.md). HELPDESK_REDIS_URL: Redis as the cache every
+# server shares (throttle counters, the admin overview's figures). HELPDESK_RQ_URL: the
+# tasks on RQ in that Redis instead of the database (run `manage.py rqworker
+# --with-scheduler --job-class django_tasks_rq.Job default` instead of db_worker).
+REDIS_URL = os.environ.get("HELPDESK_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
+RQ_URL = os.environ.get("HELPDESK_RQ_URL", "")
+if RQ_URL:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("helpdesk"), "django_rq")
+    RQ_QUEUES = {"default": {"URL": RQ_URL, "DEFAULT_TIMEOUT": 600}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -161,6 +174,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "support@helpde
 ANYMAIL = {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "demo:demo-inbound-secret" if DEBUG else "")}
 if not ANYMAIL["WEBHOOK_SECRET"]:
     del ANYMAIL["WEBHOOK_SECRET"]
+
+# Webhooks to private or loopback addresses (a receiver on this machine, in a demo).
+if env_bool("HELPDESK_WEBHOOK_ALLOW_PRIVATE", False):
+    HELPDESK["WEBHOOK_ALLOW_PRIVATE"] = True
 
 # In debug, mail is printed to the console; otherwise sent over SMTP (localhost:25 by
 # default). Django 6.1 replaced EMAIL_BACKEND with MAILERS.

@@ -17,3 +17,6 @@ class HelpdeskConfig(AppConfig):
         from .mail import anymail
 
         anymail.connect()  # providers' inbound webhooks, when django-anymail is installed
+        from . import refcache
+
+        refcache.connect()  # cached statuses, custom fields, webhooks: dropped on change

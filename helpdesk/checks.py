@@ -101,6 +101,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     for key in ("TASK_RETRY_BACKOFF_SECONDS", "TASK_RETRY_MAX_DELAY_SECONDS"):
         if isinstance(value[key], bool) or not isinstance(value[key], (int, float)) or value[key] < 0:
             errors.append(Error(f"HELPDESK {key} must be a number of seconds (0 or more).", id="helpdesk.E010"))
+    errors.extend(_check_webhook_settings(value))
     for key in ("API_VERSION", "SEARCH_CONFIG"):
         if not isinstance(value[key], str) or not value[key].strip():
             errors.append(Error(f"HELPDESK {key} must be a non-empty string.", id="helpdesk.E008"))
@@ -245,4 +246,23 @@ def check_mail_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     for key in ("MAIL_ACKNOWLEDGE", "MAIL_NOTIFY_AGENTS"):
         if not isinstance(value[key], bool):
             errors.append(Error(f"HELPDESK {key} must be True or False.", id="helpdesk.E026"))
+    return errors
+
+
+def _check_webhook_settings(value: dict[str, Any]) -> list[Any]:
+    errors: list[Any] = []
+    for key in ("WEBHOOK_MAX_RESPONSE_BYTES", "WEBHOOK_MAX_ATTEMPTS", "WEBHOOK_DISABLE_AFTER_FAILURES"):
+        if not _whole(value[key]) or value[key] <= 0:
+            errors.append(Error(f"HELPDESK {key} must be a positive whole number.", id="helpdesk.E030"))
+    for key in ("WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_RETRY_BACKOFF_SECONDS", "WEBHOOK_RETRY_MAX_DELAY_SECONDS"):
+        number = value[key]
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0 or (
+                key == "WEBHOOK_TIMEOUT_SECONDS" and not 0 < number <= 60):
+            errors.append(Error(
+                f"HELPDESK {key} must be a number of seconds"
+                f"{' above 0 and at most 60' if key == 'WEBHOOK_TIMEOUT_SECONDS' else ' (0 or more)'}.",
+                id="helpdesk.E031",
+            ))
+    if not isinstance(value["WEBHOOK_ALLOW_PRIVATE"], bool):
+        errors.append(Error("HELPDESK WEBHOOK_ALLOW_PRIVATE must be True or False.", id="helpdesk.E032"))
     return errors

@@ -138,6 +138,18 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_NOTIFY_AGENTS": True,
     # Seconds between polls of `manage.py helpdesk_mail_fetch --watch`.
     "MAIL_FETCH_INTERVAL_SECONDS": 60,
+    # Webhooks (helpdesk.events.webhooks): seconds to connect and to answer (each), the
+    # most response bytes read, attempts per message before it is given up, the retry
+    # delay (doubled per attempt, capped), and the failed attempts in a row after which a
+    # subscription is disabled. Private and loopback addresses are refused unless
+    # WEBHOOK_ALLOW_PRIVATE; link-local and cloud-metadata ones always.
+    "WEBHOOK_TIMEOUT_SECONDS": 5,
+    "WEBHOOK_MAX_RESPONSE_BYTES": 64 * 1024,
+    "WEBHOOK_MAX_ATTEMPTS": 8,
+    "WEBHOOK_RETRY_BACKOFF_SECONDS": 10,
+    "WEBHOOK_RETRY_MAX_DELAY_SECONDS": 6 * 3600,
+    "WEBHOOK_DISABLE_AFTER_FAILURES": 20,
+    "WEBHOOK_ALLOW_PRIVATE": False,
 }
 
 # Keys whose value is a dotted path, imported on first access.

@@ -21,8 +21,15 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
-def enabled_fields() -> dict[str, CustomField]:
+def _load_enabled_fields() -> dict[str, CustomField]:
     return {f.key: f for f in CustomField.objects.filter(enabled=True)}
+
+
+def enabled_fields() -> dict[str, CustomField]:
+    """The enabled custom fields by key (cached: ``helpdesk.refcache``)."""
+    from . import refcache
+
+    return dict(refcache.get("custom_fields"))
 
 
 def _is_blank(value: Any) -> bool:

@@ -726,3 +726,5 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.name
+# The webhook tables live with the events code; imported here so they are this app's models.
+from .events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: E402,F401

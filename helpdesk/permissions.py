@@ -198,3 +198,6 @@ def can_act_on_behalf_of(user: Any) -> bool:
     """May send requests as another user (Zammad's ``X-On-Behalf-Of``): an agent who may
     change users (``auth.change_user``, Zammad's ``admin.user``)."""
     return bool(is_agent(user) and user.has_perm("auth.change_user"))
+def can_manage_webhooks(user: Any) -> bool:
+    """Webhooks (the admin's and the API's ``/webhooks``): agents with ``change_webhooksubscription``."""
+    return is_agent(user) and _has(user, "change_webhooksubscription")

@@ -26,10 +26,12 @@ from django.db.models.functions import Coalesce, Greatest, Least, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import signals
+from . import refcache, signals
 from .conf import helpdesk_settings
 from .custom_fields import clean_custom_fields
 from .limits import MAX_ASSIGNEES, MAX_METADATA_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH
+from .events import webhooks
+from .events.notifications import notify_on_commit
 from .models import (
     ActiveState,
     Channel,
@@ -68,23 +70,34 @@ def _notify(event: str, *args: Any) -> None:
 
 
 def _after_commit(silent: bool, event: str, signal: Any, sender: type, notify_args: tuple, **kwargs: Any) -> None:
+    """After commit: the signal in-process (an extension point), the notification to
+    people as a task (``helpdesk.events.notifications``), unless ``silent``."""
+
     def send() -> None:
         signal.send(sender=sender, silent=silent, **kwargs)
-        if not silent:
-            _notify(event, *notify_args)
 
-    # Robust: the write has committed by now, so a failing receiver or mail server must
-    # not turn it into an error response (the caller would retry and write it twice).
-    # Django logs the exception on the ``django.db.backends.base`` logger.
+    # Robust: the write has committed by now, so a failing receiver must not turn it into
+    # an error response (the caller would retry and write it twice). Django logs the
+    # exception on the ``django.db.backends.base`` logger.
     transaction.on_commit(send, robust=True)
+    if not silent:
+        notify_on_commit(event, **_notify_ids(event, notify_args))
+
+
+def _notify_ids(event: str, notify_args: tuple) -> dict[str, int]:
+    if event == "reply_posted":
+        return {"reply_id": notify_args[0].pk}
+    if event == "ticket_status_changed":
+        return {"ticket_id": notify_args[0].pk, "change_id": notify_args[1].pk}
+    return {"ticket_id": notify_args[0].pk}
 
 
 def _configured_status(setting: str) -> TicketStatus:
     """The status a setting names; a deleted status is a configuration error, said plainly."""
     status_id = getattr(helpdesk_settings, setting)
     try:
-        return TicketStatus.objects.get(pk=status_id)
-    except (TicketStatus.DoesNotExist, ValueError, TypeError):
+        return refcache.get("statuses")[int(status_id)]
+    except (KeyError, ValueError, TypeError):
         raise ImproperlyConfigured(f"HELPDESK {setting} is {status_id!r}, which is not a status id.") from None
 
 
@@ -365,12 +378,52 @@ def ticket_create(
         closed_at=now if status.is_closed else None,
     )
     _record_status(ticket, from_status=None, to_status=status, by=creator, at=now)
-    if cleaned["tags"]:
-        ticket.tags.set(tags_get_or_create(cleaned["tags"]))
+    # A new ticket has no links yet: insert them, no diff to read first. Their names and
+    # ids stay on the instance, so the API's answer and the webhook need no re-read.
+    tag_rows = tags_get_or_create(cleaned["tags"]) if cleaned["tags"] else []
+    if tag_rows:
+        Ticket.tags.through.objects.bulk_create([Ticket.tags.through(ticket_id=ticket.pk, tag_id=t.pk) for t in tag_rows])
     if cleaned["assignees"]:
-        ticket.assignees.set(cleaned["assignees"])
+        Ticket.assignees.through.objects.bulk_create(
+            [Ticket.assignees.through(ticket_id=ticket.pk, user_id=u.pk) for u in cleaned["assignees"]])
+    # What the API's ticket object reads first (as its list query annotates them).
+    ticket.tag_names = [t.name for t in tag_rows]
+    ticket.assignee_id_list = [u.pk for u in cleaned["assignees"]]
+    webhooks.emit("ticket.created", ticket_id=ticket.pk, data=lambda: webhooks.ticket_object(ticket))
     _after_commit(silent, "ticket_created", signals.ticket_created, Ticket, (ticket,), ticket=ticket, by=creator)
     return ticket
+
+
+def _update_and_read(ticket: Ticket, updates: dict[str, Any], fields: list[str]) -> None:
+    """``UPDATE`` the ticket's row with ``updates`` and read ``fields`` back onto the
+    instance: one ``UPDATE … RETURNING`` on PostgreSQL and SQLite, else an update and a
+    re-read."""
+    from django.db import connections
+    from django.db.models.sql import UpdateQuery
+
+    using = Ticket.objects.db
+    connection = connections[using]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        Ticket.objects.filter(pk=ticket.pk).update(**updates)
+        ticket.refresh_from_db(fields=fields)
+        return
+    query = UpdateQuery(Ticket)
+    query.add_q(Q(pk=ticket.pk))
+    query.add_update_values(updates)
+    sql, params = query.get_compiler(using).as_sql()
+    columns = [Ticket._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sql += " RETURNING " + ", ".join(quote(f.column) for f in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:  # the ticket is gone: as refresh_from_db would
+        raise Ticket.DoesNotExist
+    for field, value in zip(columns, row):
+        expression = field.get_col(Ticket._meta.db_table)
+        for converter in connection.ops.get_db_converters(expression) + field.get_db_converters(connection):
+            value = converter(value, expression, connection)
+        setattr(ticket, field.attname, value)
 
 
 #: Fields ``ticket_update`` may change, and how each is cleaned.
@@ -447,6 +500,7 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
         setattr(ticket, field, value)
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=[*values, "updated_at"])
+    webhooks.emit("ticket.updated", ticket_id=ticket.pk)
     return ticket
 
 
@@ -484,6 +538,8 @@ def ticket_change_status(
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
     for name, value in fields.items():
         setattr(ticket, name, value)
+    webhooks.emit("ticket.status_changed", ticket_id=ticket.pk,
+                  extra={"previous_status": {"id": current.status_id, "title": current.status.title}})
     _after_commit(
         silent, "ticket_status_changed", signals.ticket_status_changed, Ticket, (ticket, change),
         ticket=ticket, change=change, by=by,
@@ -496,6 +552,7 @@ def _set_active_state(ticket: Ticket, state: str) -> Ticket:
     now = timezone.now()
     if Ticket.objects.filter(pk=ticket.pk).exclude(active_state=state).update(active_state=state, updated_at=now):
         ticket.updated_at = now
+        webhooks.emit("ticket.updated", ticket_id=ticket.pk)
     ticket.active_state = state
     return ticket
 
@@ -521,6 +578,7 @@ def ticket_set_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> l
     ticket.tags.set(rows)
     ticket.updated_at = timezone.now()
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+    webhooks.emit("tags.changed", ticket_id=ticket.pk)
     return rows
 
 
@@ -535,6 +593,7 @@ def ticket_add_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> l
     ticket.tags.add(*rows)
     ticket.updated_at = timezone.now()
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+    webhooks.emit("tags.changed", ticket_id=ticket.pk)
     return rows
 
 
@@ -546,12 +605,18 @@ def ticket_set_assignees(*, ticket: Ticket, assignees: Iterable[Any], by: Any = 
     ticket.assignees.set(users)
     ticket.updated_at = timezone.now()
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+    webhooks.emit("ticket.updated", ticket_id=ticket.pk)
 
 
 @transaction.atomic
 def ticket_delete(*, ticket: Ticket, by: Any = None) -> None:
     """Remove a ticket for good, with its replies and history."""
     _require(by, permissions.can_delete_ticket, ticket, "helpdesk.delete_ticket")
+    pk = ticket.pk
+    # The row is locked before the event is written, so a concurrent change of the
+    # ticket is recorded (and sent) before its deletion, never after.
+    webhooks.emit("ticket.deleted", ticket_id=pk, data=lambda: (
+        Ticket.objects.select_for_update().filter(pk=pk).exists() and webhooks.ticket_payload(pk)))
     ticket.delete()
 
 
@@ -599,14 +664,12 @@ def reply_post(
         updates["last_reply_at"] = Greatest(Coalesce(F("last_reply_at"), stamp), stamp)
         if agent:
             updates["first_response_at"] = Least(Coalesce(F("first_response_at"), stamp), stamp)
-    Ticket.objects.filter(pk=ticket.pk).update(**updates)
-    ticket.refresh_from_db(
-        fields=["updated_at", "last_reply_at", "first_response_at", "replies_count", "notes_count"]
-    )
+    _update_and_read(ticket, updates, ["updated_at", "last_reply_at", "first_response_at", "replies_count", "notes_count"])
     if type == ReplyType.REPLY:
         setting = "STATUS_ON_AGENT_REPLY" if agent else "STATUS_ON_CONTACT_REPLY"
         if getattr(helpdesk_settings, setting) is not None:
             ticket_change_status(ticket=ticket, status=_configured_status(setting), by=author, at=at, silent=silent)
+    webhooks.emit("reply.created", ticket_id=ticket.pk, data=lambda: webhooks.reply_payload(reply))
     _after_commit(silent, "reply_posted", signals.reply_posted, Reply, (reply,), reply=reply, ticket=ticket, by=author)
     return reply
 
@@ -621,6 +684,8 @@ def reply_delete(*, reply: Reply, by: Any = None) -> None:
         _require(by, permissions.can_delete_reply, reply.ticket, "helpdesk.change_ticket and helpdesk.delete_reply")
     ticket_id = reply.ticket_id
     is_note = reply.is_note
+    # Captured before the row goes; sent after the ticket's row is written (its order).
+    payload = webhooks.reply_payload(reply) if webhooks.wanted("reply.deleted") else None
     reply.delete()
     updates: dict[str, Any] = {"updated_at": timezone.now()}
     if is_note:
@@ -729,3 +794,5 @@ def requester_for_mail(*, email: str, name: str = "") -> tuple[Any, Client]:
     if not user.is_staff:
         Contact.objects.get_or_create(user=user, defaults={"client": client})
     return user, client
+    if payload is not None:
+        webhooks.emit("reply.deleted", ticket_id=ticket_id, data=payload)

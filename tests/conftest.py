@@ -36,3 +36,14 @@ def _fast_password_hasher(settings):
 def _media_root(settings, tmp_path):
     # Attachments are stored under MEDIA_ROOT: one fresh directory per test.
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_cache():
+    # helpdesk.refcache keeps statuses, custom fields and webhooks in the cache; a test's
+    # rolled-back rows must not linger there for the next test.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

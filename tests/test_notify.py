@@ -1,5 +1,10 @@
-"""Notifiers: the NOTIFIER setting, silent writes, and the email notifier's rules."""
+"""Notifiers: the NOTIFIER setting, silent writes, and the email notifier's rules.
 
+Notifications are tasks (helpdesk.events.notifications); most tests here run them with
+the immediate backend, one with the database backend and its worker.
+"""
+
+import django
 import pytest
 from django.core import mail
 
@@ -12,6 +17,13 @@ from . import factories
 pytestmark = pytest.mark.django_db
 
 EVENTS = []
+
+BUILTIN = "django.tasks.backends" if django.VERSION >= (6, 0) else "django_tasks.backends"
+
+
+@pytest.fixture(autouse=True)
+def immediate_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": f"{BUILTIN}.immediate.ImmediateBackend"}}
 
 
 class RecordingNotifier(NullNotifier):
@@ -123,3 +135,4 @@ def test_email_notifier_sends_nothing_on_create_or_status_change(email_notifier,
         ticket = make(department, client_org, requester=factories.UserFactory(email="a@b.example"))
         services.ticket_change_status(ticket=ticket, status=TicketStatus.objects.get(pk=2), by=agent)
     assert mail.outbox == []
+

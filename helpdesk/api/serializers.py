@@ -375,12 +375,15 @@ class ModelIdField(serializers.Field):
         if pk < 1 or pk > MAX_ID:
             self.fail("does_not_exist", model=self.queryset.model._meta.verbose_name, pk=pk)
         try:
-            return self.queryset.get(pk=pk)
+            return self.lookup(pk)
         except self.queryset.model.DoesNotExist:
             self.fail("does_not_exist", model=self.queryset.model._meta.verbose_name, pk=pk)
 
     def to_representation(self, value: Any) -> Any:
         return value.pk
+
+    def lookup(self, pk: int) -> Any:
+        return self.queryset.get(pk=pk)
 
     def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
         if data == "" and self.allow_null:
@@ -519,6 +522,19 @@ def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise serializers.ValidationError(_("Null characters are not allowed."))
     return value
+class DepartmentIdField(ModelIdField):
+    """A department id, looked up in the cached departments (``helpdesk.refcache``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(Department.objects.all(), **kwargs)
+
+    def lookup(self, pk: int) -> Any:
+        from ..refcache import get
+
+        try:
+            return get("departments")[pk]
+        except KeyError:
+            raise Department.DoesNotExist from None
 
 
 class StrictSerializer(serializers.Serializer):
@@ -632,7 +648,7 @@ class TicketWriteSerializer(StrictSerializer):
 
     allow_extra = True
     ticket_clientid = ModelIdField(Client.objects.all(), help_text=_("An existing client (contacts: their own, the default)."))
-    ticket_categoryid = ModelIdField(Department.objects.all(), help_text=_("A department id."))
+    ticket_categoryid = DepartmentIdField(help_text=_("A department id."))
     ticket_projectid = ModelIdField(
         Project.objects.all(), required=False, allow_null=True, help_text=_("A project of the client; null clears.")
     )

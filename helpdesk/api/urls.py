@@ -10,6 +10,7 @@ from .attachments import AttachmentDownload
 from .base import NotFoundView
 from .schema import SchemaView
 from .views import TicketViewSet
+from .webhooks import WebhookViewSet
 
 app_name = "helpdesk-api"
 
@@ -48,6 +49,12 @@ urlpatterns = [
     re_path(r"^custom-fields/?$", reference.CustomFieldList.as_view(), name="custom-fields"),
     re_path(r"^clients/?$", reference.ClientList.as_view(), name="clients"),
     re_path(r"^projects/?$", reference.ProjectList.as_view(), name="projects"),
+    re_path(r"^webhooks/?$", WebhookViewSet.as_view({"get": "list", "post": "create"}), name="webhook-list"),
+    re_path(
+        rf"^webhooks/{ID}/?$",
+        WebhookViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+        name="webhook-detail",
+    ),
     re_path(r"^schema/?$", SchemaView.as_view(), name="schema"),
     re_path(r"", NotFoundView.as_view(), name="not-found"),
 ]

@@ -224,10 +224,11 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             raise ValidationFailed(form.errors)
         return form.cleaned_data["select"]
 
-    def ticket_response(self, ticket: Ticket, status: int = http.HTTP_200_OK) -> Response:
+    def ticket_response(self, ticket: Ticket, status: int = http.HTTP_200_OK, reread: bool = True) -> Response:
         # Re-read: the services update some columns with UPDATE … SET, not on this instance.
+        # (Not after ``ticket_create``: its instance holds every column and related row.)
         select = self.select()
-        fresh = self.ticket_queryset(select).get(pk=ticket.pk)
+        fresh = self.ticket_queryset(select).get(pk=ticket.pk) if reread else ticket
         return set_validators(Response(ticket_data(fresh, fields=select), status=status), fresh)
 
     def requester(self, data: dict[str, Any], client: Any) -> Any:
@@ -297,7 +298,9 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
                     attachments.attachments_add(ticket=ticket, files=files, by=user)
         except DjangoValidationError as exc:
             raise self.validation_error(exc, TICKET_FIELD_NAMES) from None
-        response = self.ticket_response(ticket, status=http.HTTP_201_CREATED)
+        # The new instance holds every column and related row, unless files or CCs came after it.
+        response = self.ticket_response(ticket, status=http.HTTP_201_CREATED,
+                                        reread=bool(files or data.get("ticket_cc")))
         response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{ticket.pk}")
         return response
 

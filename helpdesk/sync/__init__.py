@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from .. import signals
 from ..busy import is_lock_timeout
 from ..conf import helpdesk_settings
+from ..events import webhooks
 from ..models import Ticket
 from ..services import tags_get_or_create
 from .items import FIELDS, Item, parse_item
@@ -186,6 +187,9 @@ def _upsert(items: list[Item], *, by: Any) -> UpsertResult:
             result.updates_keys.append(key)
 
     new_tickets = [i.existing for i in valid if i.existing.pk in created_ids]
+    # Webhooks (API writes fire them): one message per ticket, payloads built in bulk.
+    webhooks.emit_many("ticket.created", [t.pk for t in new_tickets])
+    webhooks.emit_many("ticket.updated", [i.existing.pk for i in valid if i.existing.pk not in created_ids])
     if new_tickets:
         def send() -> None:
             for ticket in new_tickets:

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from helpdesk import services
-from helpdesk.models import APIKey, IdempotencyKey
+from helpdesk.models import APIKey, IdempotencyKey, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tests import factories
 
 
@@ -24,6 +24,9 @@ def test_every_model_is_registered_with_a_working_list(su_client, model, make_ti
     APIKey.objects.create_key(user=superuser, name="sync")
     IdempotencyKey.objects.create(user=superuser, key="retry-1", fingerprint="f", status_code=201)
     _attachments_and_mail(ticket)
+    hook = WebhookSubscription.objects.create(url="https://hooks.example/x", events=["ticket.created"])
+    message = WebhookDelivery.objects.create(subscription=hook, event="ticket.created", ticket_id=ticket.pk, payload={})
+    WebhookAttempt.objects.create(delivery=message, status_code=500, error="HTTP 500")
     opts = model._meta
     response = su_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert response.status_code == 200

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from helpdesk.models import CustomField
+from helpdesk.models import CustomField, WebhookSubscription
 from tests import factories
 from tests.api import curl
 
@@ -29,6 +29,7 @@ def docs_data(db):
 
     file = attachments_add(ticket=ticket, files=[IncomingFile.from_bytes("screenshot.png", b"\x89PNG\r\n\x1a\n")])[0]
     file.__class__.objects.filter(pk=file.pk).update(id=5)
+    WebhookSubscription.objects.create(pk=1, url="https://crm.example.com/helpdesk-events", events=["*"])
 
 
 def test_every_endpoint_has_an_example():
@@ -38,6 +39,7 @@ def test_every_endpoint_has_an_example():
         "/api/tickets/{id}/restore", "/api/tickets/{id}/tags", "/api/tickets/{id}/replies",
         "/api/tickets/{id}/replies/{reply_id}", "/api/tickets/{id}/history", "/api/departments", "/api/statuses",
         "/api/tags", "/api/custom-fields", "/api/clients", "/api/projects", "/api/schema", "/api/attachments/5",
+        "/api/webhooks", "/api/webhooks/1",
     ]:
         assert endpoint in paths
 

@@ -1,0 +1,30 @@
+"""``python -m bench.load --smoke``: gunicorn behind wrk for a few seconds, 0 errors."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_the_load_command_runs_the_mix_with_no_errors():
+    if shutil.which("wrk") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("wrk is required in CI (apt-get install wrk; .ci/run does it)")
+        pytest.skip("wrk is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run([sys.executable, "-m", "bench.load", "--smoke"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    [level] = report["results"]
+    assert level["requests"] > 0 and level["errors"] == 0
+    assert set(level["kinds"]) == {"list", "detail", "search", "replies", "reply", "create", "status"}
+    assert level["p50_ms"] <= level["p95_ms"] <= level["p99_ms"]
+    assert level["app_cpu_ms_per_request"] > 0
