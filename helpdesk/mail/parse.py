@@ -13,10 +13,9 @@ import email
 import email.policy
 import email.utils
 import hashlib
-import html
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage, Message
+from email.message import Message
 from html.parser import HTMLParser
 from typing import Any
 

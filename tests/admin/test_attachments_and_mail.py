@@ -2,7 +2,6 @@
 reply form (limits refused with a message, nothing half-written), the CC field, the mail
 log, the quarantine (download, ingest again) and mailboxes."""
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 

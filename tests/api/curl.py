@@ -73,7 +73,7 @@ def run(client, curl: Curl, key: str):
     path = curl.path
     if curl.form:
         from django.core.files.uploadedfile import SimpleUploadedFile
-        from django.test.client import MULTIPART_CONTENT, encode_multipart
+        from django.test.client import encode_multipart
 
         fields: dict[str, list] = {}
         for name, value in curl.form:

@@ -1,7 +1,6 @@
 """Files on tickets and replies through the API: upload (multipart ``files``), listing,
 authorized download, the limits, and deletion with their ticket or reply."""
 
-import io
 
 import pytest
 from django.core.files.storage import default_storage
