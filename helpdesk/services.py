@@ -696,6 +696,8 @@ def reply_delete(*, reply: Reply, by: Any = None) -> None:
             last=Max("created_at")
         )["last"]
     Ticket.objects.filter(pk=ticket_id).update(**updates)
+    if payload is not None:
+        webhooks.emit("reply.deleted", ticket_id=ticket_id, data=payload)
 
 
 @transaction.atomic
@@ -794,5 +796,3 @@ def requester_for_mail(*, email: str, name: str = "") -> tuple[Any, Client]:
     if not user.is_staff:
         Contact.objects.get_or_create(user=user, defaults={"client": client})
     return user, client
-    if payload is not None:
-        webhooks.emit("reply.deleted", ticket_id=ticket_id, data=payload)
