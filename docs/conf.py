@@ -36,6 +36,9 @@ suppress_warnings = [
     # Pages that include the repository's README and bench/README link to files that are
     # not pages (LICENSE, the example script): those links are to the repository.
     "myst.xref_missing",
+    # Pages that include a README section keep the README's heading levels (## and ###
+    # under the page's own #).
+    "myst.header",
 ]
 html_theme = "furo"
 html_title = f"django-deskflow {release}"
