@@ -62,6 +62,8 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_COUNT_LIMIT": 1000,
     # Seconds the admin overview's figures are cached (0 disables the cache).
     "OVERVIEW_CACHE_SECONDS": 60,
+    # Statuses meaning "we wait for the customer": the admin's "Waiting on customer" view.
+    "WAITING_ON_CUSTOMER_STATUS_IDS": [4],
     # Dotted path to the class that turns helpdesk events into notifications.
     "NOTIFIER": "helpdesk.notify.NullNotifier",
 }

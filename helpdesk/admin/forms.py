@@ -24,11 +24,28 @@ def split_tags(value: str) -> list[str]:
 
 
 class TicketAdminForm(forms.ModelForm):
+    """The ticket page's one form: the details and, on a saved ticket, the reply box.
+
+    The reply box sits beside the conversation but its fields belong to this form (HTML's
+    ``form`` attribute), so "Send reply" saves the details too and "Save" never drops a
+    reply being written: one submit, one transaction, nothing lost.
+    """
+
     new_tags = forms.CharField(
         label=_("New tags"),
         required=False,
         help_text=_("Comma-separated; created if they do not exist yet."),
     )
+    reply_text = forms.CharField(
+        label=_("Message"), required=False, strip=True,
+        widget=forms.Textarea(attrs={"rows": 5, "form": "ticket_form"}),
+    )
+    reply_type = forms.ChoiceField(
+        label=_("Type"), choices=ReplyType.choices, initial=ReplyType.REPLY, required=False,
+        widget=forms.RadioSelect(attrs={"form": "ticket_form"}),
+    )
+    #: The submit button that sends the reply (its name is in the POST when it was pressed).
+    SEND_BUTTON = "_reply"
 
     class Meta:
         model = Ticket
@@ -41,6 +58,17 @@ class TicketAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "status" in self.fields and not self.instance.pk:
             self.fields["status"].initial = helpdesk_settings.DEFAULT_STATUS_ID
+        if "status" in self.fields and self.instance.pk:
+            # On a saved ticket the status picker is rendered in the reply box, outside the <form>.
+            self.fields["status"].widget.attrs["form"] = "ticket_form"
+
+    def clean_reply_type(self) -> str:
+        return self.cleaned_data.get("reply_type") or ReplyType.REPLY
+
+    @property
+    def sending(self) -> bool:
+        """Whether the agent pressed "Send reply" (rather than one of the save buttons)."""
+        return self.is_bound and self.SEND_BUTTON in self.data
 
     def clean_new_tags(self) -> list[str]:
         return clean_tag_names(split_tags(self.cleaned_data.get("new_tags", "")))
@@ -67,6 +95,8 @@ class TicketAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if self.sending and not cleaned.get("reply_text"):
+            self.add_error("reply_text", _("Write a message before sending; nothing was saved."))
         client, project = cleaned.get("client"), cleaned.get("project")
         if client is not None and project is not None and project.client_id != client.pk:
             self.add_error("project", _("This project does not belong to the ticket's client."))

@@ -43,6 +43,9 @@ from .forms import ReplyForm, TicketActionForm, TicketAdminForm
 from .overview import chart, duration_text
 from .pagination import EstimatedCountPaginator
 from .users import user_autocomplete_available
+from .workplace import (
+    DATE_FORMAT, AgentChoiceField, TicketPageMixin, WorkingViewFilter, when,
+)
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 PRIORITY_COLOURS = {Priority.NORMAL: "#64748b", Priority.HIGH: "#ea580c", Priority.URGENT: "#dc2626"}
@@ -76,16 +79,19 @@ def priority_badge(priority: int) -> str:
 
 
 @admin.register(Ticket)
-class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
+class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
     form = TicketAdminForm
     action_form = TicketActionForm
+    # Eight columns fit beside the filters at 1280 px: client, department and requester are
+    # a second line under the subject (see ``TicketPageMixin.subject_line``).
     list_display = (
-        "ticket_id", "subject", "client", "department", "status_display", "priority_display",
-        "assignee_list", "requester_display", "updated_display", "reply_count",
+        "ticket_id", "subject_line", "status_display", "priority_display",
+        "assignee_list", "updated_display", "reply_count",
     )
     # One link per row: reversing the change URL is a noticeable share of rendering 50 rows.
-    list_display_links = ("subject",)
+    list_display_links = ("subject_line",)
     list_filter = (
+        WorkingViewFilter,
         ActiveStateFilter,
         "status",
         "priority",
@@ -98,7 +104,9 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
     search_fields = ("subject", "message", "client__name", "requester__email")
     search_help_text = gettext_lazy("Search subject, message, client, requester email, or #id.")
     autocomplete_fields = ("client", "project", "tags")
-    ordering = ("-updated_at", "-id")
+    # Django appends "-pk" itself for a stable order; naming it here would put a "2" sort
+    # marker on the ID column.
+    ordering = ("-updated_at",)
     list_per_page = 50
     list_max_show_all = 500
     show_full_result_count = False
@@ -106,7 +114,8 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     readonly_fields = (
         "channel", "active_state", "creator", "replies_count", "notes_count",
-        "created_at", "updated_at", "status_changed_at", "first_response_at", "last_reply_at", "closed_at",
+        "created_at_display", "updated_at_display", "status_changed_at_display", "first_response_at_display",
+        "last_reply_at_display", "closed_at_display",
         "external_source", "external_id", "external_url",
     )
     fieldsets = (
@@ -116,8 +125,8 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         (gettext_lazy("Classification"), {"fields": (("type", "severity"), "product", "time_spent")}),
         (gettext_lazy("Custom fields and metadata"), {"fields": ("custom_fields", "metadata"), "classes": ("collapse",)}),
         (gettext_lazy("Dates"), {"fields": (
-            ("created_at", "updated_at"), ("status_changed_at", "closed_at"),
-            ("first_response_at", "last_reply_at"),
+            ("created_at_display", "updated_at_display"), ("status_changed_at_display", "closed_at_display"),
+            ("first_response_at_display", "last_reply_at_display"),
         )}),
         (gettext_lazy("Origin"), {
             "fields": (("channel", "active_state"), "creator", ("replies_count", "notes_count"),
@@ -185,6 +194,10 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "assignees" and "widget" not in kwargs:
+            # Agents are tens, not thousands: a list of names to tick (everything else shows
+            # names too), never usernames from the user admin's autocomplete.
+            return AgentChoiceField(db_field, required=False)
         if db_field.name in self.user_fields and "widget" not in kwargs and not self._user_autocomplete(request):
             kwargs["widget"] = ManyToManyRawIdWidget(db_field.remote_field, self.admin_site)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
@@ -232,7 +245,7 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
             text = _("just now")
         else:
             text = _("%(t)s ago") % {"t": timesince(stamp).split(",")[0]}
-        return format_html('<time datetime="{}" title="{}">{}</time>', stamp.isoformat(), stamp.strftime("%Y-%m-%d %H:%M"), text)
+        return format_html('<time datetime="{}" title="{}">{}</time>', stamp.isoformat(), when(obj.updated_at), text)
 
     @admin.display(description=gettext_lazy("replies"), ordering="replies_count")
     def reply_count(self, obj: Ticket) -> str:
@@ -319,6 +332,9 @@ class TicketAdmin(TicketActionsMixin, admin.ModelAdmin):
         # Work on a fresh row, not the form-modified instance, so no stale column is written.
         ticket = Ticket.objects.get(pk=obj.pk)
         changed = set(form.changed_data)
+        # The reply box is part of this form: its reply goes first, so a status picked
+        # beside "Send reply" wins over STATUS_ON_AGENT_REPLY, as the agent meant.
+        self.post_reply_from_form(request, form, ticket)
         if "status" in changed:
             services.ticket_change_status(ticket=ticket, status=data["status"], by=request.user)
         updates = {name: data[name] for name in UPDATABLE_FIELDS if name in changed}

@@ -17,16 +17,17 @@
       }
     });
 
-    document.querySelectorAll('form[data-hd-reply-form]').forEach(function (form) {
+    document.querySelectorAll('[data-hd-reply-form]').forEach(function (form) {
       var button = form.querySelector('button[type=submit]');
       var textarea = form.querySelector('textarea');
       var sync = function () {
-        var note = form.querySelector('input[name=type]:checked').value === 'note';
+        var checked = form.querySelector('input[name=reply_type]:checked');
+        var note = checked && checked.value === 'note';
         form.classList.toggle('hd-is-note', note);
         button.textContent = note ? button.dataset.labelNote : button.dataset.labelReply;
         textarea.placeholder = note ? textarea.dataset.placeholderNote : textarea.dataset.placeholderReply;
       };
-      form.querySelectorAll('input[name=type]').forEach(function (r) { r.addEventListener('change', sync); });
+      form.querySelectorAll('input[name=reply_type]').forEach(function (r) { r.addEventListener('change', sync); });
       sync();
     });
 

@@ -1,0 +1,243 @@
+"""The agents' workplace on top of the ticket admin: the working views ("My open",
+"Unassigned", ...), the one-form ticket page (the reply box saves the details too), one
+date format, and the agent picker that shows names.
+
+Rules stay in the services and selectors; this module only arranges the page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .. import services
+from ..conf import helpdesk_settings
+from ..models import Ticket
+
+#: The one date format of the ticket pages (Django's ``date`` filter syntax).
+DATE_FORMAT = "M j, Y H:i"
+
+
+def when(value: datetime.datetime | None) -> str:
+    """``value`` in the site's time zone, in the workplace's one format ("" for None)."""
+    if value is None:
+        return ""
+    return date_format(timezone.localtime(value), DATE_FORMAT)
+
+
+def when_html(value: datetime.datetime | None) -> str:
+    if value is None:
+        return "—"
+    return format_html('<time datetime="{}">{}</time>', timezone.localtime(value).isoformat(), when(value))
+
+
+def date_display(name: str, label: Any) -> Any:
+    """A read-only admin field showing the date ``name`` in the one format."""
+    @admin.display(description=label)
+    def show(self: Any, obj: Ticket) -> str:
+        return when_html(getattr(obj, name))
+    show.__name__ = f"{name}_display"
+    return show
+
+
+def agent_name(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class AgentChoiceField(forms.ModelMultipleChoiceField):
+    """The agents a ticket may be assigned to, as names to tick."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, db_field: Any, **kwargs: Any) -> None:
+        model = db_field.remote_field.model
+        queryset = model._default_manager.complex_filter(db_field.get_limit_choices_to())
+        queryset = queryset.order_by("first_name", "last_name", model.USERNAME_FIELD)
+        kwargs.setdefault("label", db_field.verbose_name.capitalize())
+        super().__init__(queryset=queryset, **kwargs)
+
+    def label_from_instance(self, obj: Any) -> str:
+        return agent_name(obj)
+
+
+def waiting_status_ids() -> list[int]:
+    return list(helpdesk_settings.WAITING_ON_CUSTOMER_STATUS_IDS)
+
+
+class WorkingViewFilter(admin.SimpleListFilter):
+    """The queues an agent works from, one click each; the default is every open ticket.
+
+    A status picked in the status filter shows that status whatever the view (so "Closed"
+    finds closed tickets without first choosing "All").
+    """
+
+    title = gettext_lazy("view")
+    parameter_name = "view"
+    OPEN, MINE, UNASSIGNED, WAITING, BREACHING, CLOSED, ALL = (
+        "open", "mine", "unassigned", "waiting", "breaching", "closed", "all",
+    )
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (self.MINE, _("My open")),
+            (self.UNASSIGNED, _("Unassigned")),
+            (self.OPEN, _("All open")),
+            (self.WAITING, _("Waiting on customer")),
+            (self.CLOSED, _("Closed")),
+            (self.ALL, _("All")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        value = self.value()
+        if value is None and any(key.startswith("status__") for key in request.GET):
+            return queryset
+        value = value or self.OPEN
+        through = Ticket.assignees.through.objects.filter(ticket_id=OuterRef("pk"))
+        open_q = Q(status__is_closed=False)
+        if value == self.ALL:
+            return queryset
+        if value == self.CLOSED:
+            return queryset.filter(status__is_closed=True)
+        if value == self.MINE:
+            return queryset.filter(open_q, Exists(through.filter(user_id=request.user.pk)))
+        if value == self.UNASSIGNED:
+            return queryset.filter(open_q, ~Exists(through))
+        if value == self.WAITING:
+            return queryset.filter(open_q, status_id__in=waiting_status_ids())
+        if value == self.BREACHING:
+            from ..sla import breaching_q
+
+            return queryset.filter(open_q, breaching_q(timezone.now()))
+        return queryset.filter(open_q)
+
+    def choices(self, changelist: Any):
+        value = self.value()
+        if value is None and any(key.startswith("status__") for key in changelist.params):
+            value = self.ALL
+        value = value or self.OPEN
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup} if lookup != self.OPEN else {},
+                    [self.parameter_name, "status__id__exact", "p"] if lookup == self.OPEN else ["status__id__exact", "p"],
+                ),
+                "display": title,
+                "value": lookup,
+            }
+
+
+REPLY_FIELDS = ("reply_text", "reply_type")
+
+
+class TicketPageMixin:
+    """The ticket admin's page and list arrangement (mixed into ``TicketAdmin``)."""
+
+    created_at_display = date_display("created_at", gettext_lazy("created"))
+    updated_at_display = date_display("updated_at", gettext_lazy("updated"))
+    status_changed_at_display = date_display("status_changed_at", gettext_lazy("status changed"))
+    first_response_at_display = date_display("first_response_at", gettext_lazy("first response"))
+    last_reply_at_display = date_display("last_reply_at", gettext_lazy("last reply"))
+    closed_at_display = date_display("closed_at", gettext_lazy("closed"))
+
+    @admin.display(description=gettext_lazy("subject"), ordering="subject")
+    def subject_line(self, obj: Ticket) -> str:
+        """The subject, and under it who it is for: client · department · requester."""
+        requester = ""
+        if obj.requester is not None:
+            requester = obj.requester.email or agent_name(obj.requester)
+        parts = [str(obj.client), str(obj.department)] + ([requester] if requester else [])
+        return format_html(
+            '<span class="hd-subject">{}</span><span class="hd-row-meta">{}</span>',
+            obj.subject, " · ".join(parts),
+        )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Ticket | None = None) -> Any:
+        """On a saved ticket the status is picked in the reply box (one place) and the
+        opening message is read in the conversation (it is the customer's words)."""
+        fieldsets = super().get_fieldsets(request, obj)  # type: ignore[misc]
+        if obj is None:
+            return fieldsets
+        drop = {"status", "message"}
+        result = []
+        for name, options in fieldsets:
+            fields = []
+            for field in options["fields"]:
+                if isinstance(field, (list, tuple)):
+                    kept = tuple(f for f in field if f not in drop)
+                    if kept:
+                        fields.append(kept if len(kept) > 1 else kept[0])
+                elif field not in drop:
+                    fields.append(field)
+            result.append((name, {**options, "fields": tuple(fields)}))
+        return tuple(result)
+
+    def get_form(self, request: HttpRequest, obj: Ticket | None = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is not None and self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+            fields = kwargs.get("fields") or flatten_fieldsets(self.get_fieldsets(request, obj))
+            if "status" not in fields:
+                kwargs["fields"] = [*fields, "status"]
+        return super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+                        extra_context: dict | None = None) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        ticket = extra_context.get("ticket")
+        if ticket is not None:
+            # The ticket's own name, not Django's "Change ticket".
+            extra_context.setdefault("title", f"#{ticket.pk} {ticket.subject}")
+            extra_context.setdefault("subtitle", None)
+            extra_context.setdefault("hd_date_format", DATE_FORMAT)
+        return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+    def post_reply_from_form(self, request: HttpRequest, form: Any, ticket: Ticket) -> None:
+        """Post the reply box's text, if any, as part of saving the ticket's form."""
+        text = form.cleaned_data.get("reply_text")
+        if not text:
+            return
+        reply = services.reply_post(ticket=ticket, author=request.user, text=text, type=form.cleaned_data["reply_type"])
+        request._helpdesk_reply = reply  # type: ignore[attr-defined]
+
+    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> Any:
+        message = super().construct_change_message(request, form, formsets, add)  # type: ignore[misc]
+        labels = {str(form.fields[name].label) for name in REPLY_FIELDS if name in form.fields}
+        for entry in message:
+            changed = entry.get("changed")
+            if changed and "fields" in changed:
+                changed["fields"] = [f for f in changed["fields"] if f not in labels]
+        return [e for e in message if not (e.get("changed") is not None and not e["changed"].get("fields"))]
+
+    def response_change(self, request: HttpRequest, obj: Ticket) -> HttpResponse:
+        reply = getattr(request, "_helpdesk_reply", None)
+        if reply is None:
+            return super().response_change(request, obj)  # type: ignore[misc]
+        kind = _("Internal note") if reply.is_note else _("Reply")
+        self.log_change(request, obj, _("%(kind)s added.") % {"kind": kind})  # type: ignore[attr-defined]
+        self.message_user(request, _("%(kind)s posted.") % {"kind": kind}, messages.SUCCESS)  # type: ignore[attr-defined]
+        if "_reply" in request.POST or "_continue" in request.POST:
+            url = reverse("admin:helpdesk_ticket_change", args=[obj.pk])
+            return HttpResponseRedirect(f"{url}#reply-{reply.pk}")
+        return super().response_change(request, obj)  # type: ignore[misc]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        context = getattr(response, "context_data", None)
+        cl = context.get("cl") if context else None
+        if cl is not None and hasattr(cl, "filter_specs"):
+            for spec in cl.filter_specs:
+                if isinstance(spec, WorkingViewFilter):
+                    context["hd_views"] = list(spec.choices(cl))
+        return response

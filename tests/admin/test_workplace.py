@@ -1,0 +1,157 @@
+"""The agents' workplace: one form on the ticket page (no lost edits), the working views,
+one date format, names in the agent picker, and the page's heading."""
+
+import re
+
+from django.urls import reverse
+
+from helpdesk import services
+from helpdesk.models import ReplyType, StatusChange, TicketStatus
+from tests import factories
+from tests.admin.test_ticket_page import change_url, form_data, messages_of
+
+URL = reverse("admin:helpdesk_ticket_changelist")
+
+
+def rows(response):
+    return [obj.pk for obj in response.context["cl"].result_list]
+
+
+# -- one form: the reply box saves the details, "Save" posts the reply -------------------
+
+def test_send_reply_saves_the_edited_subject_too(su_client, superuser, make_ticket):
+    ticket = make_ticket()
+    data = form_data(ticket, subject="Cannot log in with SSO", reply_text="We are on it.", reply_type="reply", _reply="1")
+    response = su_client.post(change_url(ticket), data)
+    reply = ticket.replies.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{change_url(ticket)}#reply-{reply.pk}"
+    ticket.refresh_from_db()
+    assert ticket.subject == "Cannot log in with SSO"  # not thrown away
+    assert (reply.text, reply.type, reply.author) == ("We are on it.", ReplyType.REPLY, superuser)
+    assert messages_of(su_client.get(change_url(ticket))) == ["Reply posted."]
+
+
+def test_save_with_a_reply_written_posts_it(su_client, make_ticket):
+    ticket = make_ticket()
+    response = su_client.post(change_url(ticket), form_data(ticket, reply_text="Half-written answer", _save="1"))
+    assert response.status_code == 302
+    assert ticket.replies.get().text == "Half-written answer"
+
+
+def test_send_without_text_refuses_and_saves_nothing(su_client, make_ticket):
+    ticket = make_ticket()
+    response = su_client.post(change_url(ticket), form_data(ticket, subject="Edited", reply_text="  ", _reply="1"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Write a message before sending; nothing was saved." in html
+    assert 'value="Edited"' in html  # the edit is still on the page, to send again
+    ticket.refresh_from_db()
+    assert ticket.subject == "Cannot log in" and not ticket.replies.exists()
+
+
+def test_note_with_a_status_from_the_reply_box(su_client, superuser, make_ticket):
+    ticket = make_ticket()
+    data = form_data(ticket, status=TicketStatus.ON_HOLD, reply_text="Waiting for the vendor.", reply_type="note", _reply="1")
+    assert su_client.post(change_url(ticket), data).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status_id == TicketStatus.ON_HOLD and ticket.notes_count == 1
+    assert StatusChange.objects.filter(ticket=ticket, to_status_id=TicketStatus.ON_HOLD, changed_by=superuser).exists()
+
+
+def test_reply_box_error_keeps_the_typed_reply(su_client, make_ticket):
+    ticket = make_ticket()
+    response = su_client.post(change_url(ticket), form_data(ticket, subject="", reply_text="Keep me", _reply="1"))
+    assert response.status_code == 200
+    assert ">Keep me</textarea>" in response.content.decode()
+    assert not ticket.replies.exists()
+
+
+# -- the page ---------------------------------------------------------------------------
+
+def test_page_is_headed_by_the_ticket_not_change_ticket(su_client, make_ticket):
+    ticket = make_ticket(subject="Printer on fire")
+    html = su_client.get(change_url(ticket)).content.decode()
+    assert f"<h1>#{ticket.pk} Printer on fire</h1>" in html
+    assert "Change ticket" not in html
+
+
+def test_status_in_one_place_and_the_original_message_read_only(su_client, make_ticket):
+    ticket = make_ticket()
+    response = su_client.get(change_url(ticket))
+    html = response.content.decode()
+    assert html.count('name="status"') == 1
+    assert html.index('name="status"') < html.index('name="_reply"')  # beside the Send button
+    assert 'name="message"' not in html  # the opening message is shown, not editable
+    assert "The login page shows an error." in html
+    assert "message" not in response.context["adminform"].form.fields
+
+
+def test_dates_share_one_format(su_client, superuser, make_ticket):
+    ticket = make_ticket()
+    services.reply_post(ticket=ticket, author=superuser, text="hello", silent=True)
+    html = su_client.get(change_url(ticket)).content.decode()
+    shown = set(re.findall(r"<time[^>]*>([^<]+)</time>", html))
+    assert shown and all(re.fullmatch(r"[A-Z][a-z]{2}\.? \d{1,2}, \d{4} \d{2}:\d{2}", text) for text in shown), shown
+
+
+def test_assignee_picker_shows_agent_names(su_client, make_ticket):
+    factories.AgentFactory(username="pshah", first_name="Priya", last_name="Shah")
+    factories.UserFactory(username="customer-jo", first_name="Jo", last_name="Customer")
+    ticket = make_ticket()
+    html = su_client.get(change_url(ticket)).content.decode()
+    assignees = " ".join(re.findall(r'name="assignees"[^>]*>\s*([^<]+)</label>', html))
+    assert "Priya Shah" in assignees and "pshah" not in assignees
+    assert "Jo Customer" not in assignees
+
+
+# -- the list ---------------------------------------------------------------------------
+
+def test_default_view_is_not_closed_tickets(su_client, make_ticket):
+    open_one = make_ticket(subject="open")
+    closed = make_ticket(subject="closed")
+    services.ticket_change_status(ticket=closed, status=TicketStatus.objects.get(pk=TicketStatus.CLOSED))
+    assert rows(su_client.get(URL)) == [open_one.pk]
+    assert rows(su_client.get(URL, {"view": "closed"})) == [closed.pk]
+    assert set(rows(su_client.get(URL, {"view": "all"}))) == {open_one.pk, closed.pk}
+    # A status picked in the status filter is shown whatever the view.
+    assert rows(su_client.get(URL, {"status__id__exact": TicketStatus.CLOSED})) == [closed.pk]
+
+
+def test_working_views(su_client, superuser, make_ticket):
+    colleague = factories.AgentFactory()
+    mine = make_ticket(assignees=[superuser])
+    theirs = make_ticket(assignees=[colleague])
+    nobody = make_ticket()
+    waiting = make_ticket()
+    services.ticket_change_status(ticket=waiting, status=TicketStatus.objects.get(pk=TicketStatus.ANSWERED))
+    mine_closed = make_ticket(assignees=[superuser])
+    services.ticket_change_status(ticket=mine_closed, status=TicketStatus.objects.get(pk=TicketStatus.CLOSED))
+    assert rows(su_client.get(URL, {"view": "mine"})) == [mine.pk]
+    assert set(rows(su_client.get(URL, {"view": "unassigned"}))) == {nobody.pk, waiting.pk}
+    assert rows(su_client.get(URL, {"view": "waiting"})) == [waiting.pk]
+    assert set(rows(su_client.get(URL, {"view": "open"}))) == {mine.pk, theirs.pk, nobody.pk, waiting.pk}
+
+
+def test_views_are_tabs_one_click_away(su_client, make_ticket):
+    make_ticket()
+    html = su_client.get(URL, {"view": "mine"}).content.decode()
+    nav = html[html.index('class="hd-views"'):]
+    nav = nav[: nav.index("</nav>")]
+    for label in ("My open", "Unassigned", "All open", "Waiting on customer"):
+        assert f">{label}</a>" in nav
+    assert re.search(r'data-view="mine" aria-current="page"', nav)
+
+
+def test_no_stray_sort_priority_marker(su_client, make_ticket):
+    make_ticket()
+    html = su_client.get(URL).content.decode()
+    assert "sortpriority" not in html
+    assert "Change ticket" not in html
+
+
+def test_list_keeps_client_department_and_requester_under_the_subject(su_client, make_ticket):
+    requester = factories.UserFactory(email="max@customer.example")
+    make_ticket(subject="Printer on fire", requester=requester)
+    html = su_client.get(URL).content.decode()
+    assert '<span class="hd-subject">Printer on fire</span><span class="hd-row-meta">Acme Inc · Support · max@customer.example</span>' in html
