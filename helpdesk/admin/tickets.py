@@ -251,7 +251,7 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
     def reply_count(self, obj: Ticket) -> str:
         if obj.notes_count:
             notes = ngettext("%(n)d note", "%(n)d notes", obj.notes_count) % {"n": obj.notes_count}
-            return format_html('{} <span class="hd-muted">· {}</span>', obj.replies_count, notes)
+            return format_html('{} <span class="hd-muted hd-notes">{}</span>', obj.replies_count, notes)
         return str(obj.replies_count)
 
     # -- permissions -----------------------------------------------------------------

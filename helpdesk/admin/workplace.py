@@ -233,6 +233,7 @@ class TicketPageMixin:
         return super().response_change(request, obj)  # type: ignore[misc]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        extra_context = {"title": _("Tickets"), **(extra_context or {})}
         response = super().changelist_view(request, extra_context)  # type: ignore[misc]
         context = getattr(response, "context_data", None)
         cl = context.get("cl") if context else None
