@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, Greatest, Least, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import signals
+from . import signals, sla
 from .conf import helpdesk_settings
 from .custom_fields import clean_custom_fields
 from .models import (
@@ -321,6 +321,7 @@ def ticket_create(
         closed_at=now if status.is_closed else None,
     )
     _record_status(ticket, from_status=None, to_status=status, by=creator, at=now)
+    ticket_refresh_sla(ticket=ticket, at=now)
     if cleaned["tags"]:
         ticket.tags.set(tags_get_or_create(cleaned["tags"]))
     if cleaned["assignees"]:
@@ -399,6 +400,8 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
         setattr(ticket, field, value)
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=[*values, "updated_at"])
+    if {"priority", "department", "client"} & set(values):
+        ticket_refresh_sla(ticket=ticket, at=ticket.updated_at)
     return ticket
 
 
@@ -428,6 +431,8 @@ def ticket_change_status(
         fields["closed_at"] = at
     elif not status.is_closed:
         fields["closed_at"] = None
+    # The SLA clock pauses while we wait on the customer and runs again when we do not.
+    fields.update(sla.ticket_sla_fields(current, at=at, status_id=status.pk, closed=status.is_closed))
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
     for name, value in fields.items():
         setattr(ticket, name, value)
@@ -559,3 +564,18 @@ def reply_delete(*, reply: Reply, by: Any = None) -> None:
             last=Max("created_at")
         )["last"]
     Ticket.objects.filter(pk=ticket_id).update(**updates)
+
+
+@transaction.atomic
+def ticket_refresh_sla(*, ticket: Ticket, at: datetime.datetime | None = None) -> Ticket:
+    """Pick the ticket's SLA policy again and store its due times and pause (``helpdesk.sla``).
+
+    The ticket services call it whenever what a policy depends on changes (creation,
+    priority, department, client, status); call it after changing policies or calendars.
+    """
+    current = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    fields = sla.ticket_sla_fields(current, at=at or timezone.now())
+    Ticket.objects.filter(pk=ticket.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    return ticket

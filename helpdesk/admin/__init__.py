@@ -1,7 +1,7 @@
 """The helpdesk's Django admin: importing this package registers every model.
 
 ``tickets`` is the agents' workplace (list, ticket page, actions, overview);
-``reference`` the reference data and conversation rows; ``apikeys`` the API keys.
+``reference`` the reference data and conversation rows; ``apikeys`` the API keys; ``sla`` the SLA calendars and policies.
 Each admin class is importable, so a site can unregister one and subclass it.
 """
 
@@ -18,10 +18,11 @@ from .reference import (
     TagAdmin,
     TicketStatusAdmin,
 )
+from .sla import BusinessCalendarAdmin, HolidayAdmin, SLAPolicyAdmin
 from .tickets import TicketAdmin, TicketOverviewAdmin
 
 __all__ = [
-    "APIKeyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
+    "APIKeyAdmin", "BusinessCalendarAdmin", "HolidayAdmin", "SLAPolicyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
     "ProjectAdmin", "ReplyAdmin", "StatusChangeAdmin", "TagAdmin", "TicketAdmin", "TicketOverviewAdmin",
     "TicketStatusAdmin",
 ]
