@@ -139,6 +139,17 @@ def breaching_q(now: datetime.datetime) -> Q:
     )
 
 
+def due_soon_q(now: datetime.datetime, within: datetime.timedelta) -> Q:
+    """Open tickets whose clock runs and whose next target falls in the next ``within``."""
+    running = Q(closed_at__isnull=True, sla_paused_at__isnull=True)
+    soon = now + within
+    return running & (
+        Q(first_response_at__isnull=True, first_response_due_at__gte=now, first_response_due_at__lt=soon)
+        | (Q(first_response_at__isnull=False) | Q(first_response_due_at__isnull=True))
+        & Q(resolution_due_at__gte=now, resolution_due_at__lt=soon)
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class SLAState:
     """What an agent needs to know about a ticket's SLA."""

@@ -44,7 +44,7 @@ from .overview import chart, duration_text
 from .pagination import EstimatedCountPaginator
 from .users import user_autocomplete_available
 from .workplace import (
-    DATE_FORMAT, AgentChoiceField, TicketPageMixin, WorkingViewFilter, when,
+    DATE_FORMAT, AgentChoiceField, SLAFilter, TicketPageMixin, WorkingViewFilter, sla_line, when,
 )
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -93,6 +93,7 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
     list_filter = (
         WorkingViewFilter,
         ActiveStateFilter,
+        SLAFilter,
         "status",
         "priority",
         "department",
@@ -217,9 +218,9 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
     def ticket_id(self, obj: Ticket) -> str:
         return f"#{obj.pk}"
 
-    @admin.display(description=gettext_lazy("status"), ordering="status__order")
+    @admin.display(description=gettext_lazy("status · SLA"), ordering="status__order")
     def status_display(self, obj: Ticket) -> str:
-        return status_badge(obj.status)
+        return format_html("{}{}", status_badge(obj.status), sla_line(obj))
 
     @admin.display(description=gettext_lazy("priority"), ordering="priority")
     def priority_display(self, obj: Ticket) -> str:
@@ -308,6 +309,7 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
             "reply_form": ReplyForm(auto_id="id_reply_%s") if can_reply else None,
             "reply_url": reverse("admin:helpdesk_ticket_reply", args=[ticket.pk]),
             "status_badge": status_badge(ticket.status),
+            "sla_line": sla_line(ticket, long=True),
             "priority_badge": priority_badge(ticket.priority),
         }
 

@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import services
+from .. import services, sla
 from ..conf import helpdesk_settings
 from ..models import Ticket
 
@@ -96,6 +96,7 @@ class WorkingViewFilter(admin.SimpleListFilter):
             (self.UNASSIGNED, _("Unassigned")),
             (self.OPEN, _("All open")),
             (self.WAITING, _("Waiting on customer")),
+            (self.BREACHING, _("Breaching SLA")),
             (self.CLOSED, _("Closed")),
             (self.ALL, _("All")),
         ]
@@ -118,9 +119,7 @@ class WorkingViewFilter(admin.SimpleListFilter):
         if value == self.WAITING:
             return queryset.filter(open_q, status_id__in=waiting_status_ids())
         if value == self.BREACHING:
-            from ..sla import breaching_q
-
-            return queryset.filter(open_q, breaching_q(timezone.now()))
+            return queryset.filter(open_q, sla.breaching_q(timezone.now()))
         return queryset.filter(open_q)
 
     def choices(self, changelist: Any):
@@ -138,6 +137,50 @@ class WorkingViewFilter(admin.SimpleListFilter):
                 "display": title,
                 "value": lookup,
             }
+
+
+def sla_line(ticket: Ticket, *, long: bool = False) -> str:
+    """The ticket's SLA as an agent reads it: "due in 2 h", "breached 3 h ago", "paused"."""
+    state = sla.sla_state(ticket)
+    if state.state == "none":
+        return ""
+    text = state.text
+    if state.state == "paused" and not long:
+        text = _("SLA paused")
+    if long and state.target:
+        label = _("First response") if state.target == "first_response" else _("Resolution")
+        text = f"{label}: {text}"
+    title = when(state.due_at) if state.due_at else ""
+    return format_html('<span class="hd-sla hd-sla-{}" title="{}">{}</span>', state.state, title, text)
+
+
+class SLAFilter(admin.SimpleListFilter):
+    """Tickets by where their SLA stands now."""
+
+    title = gettext_lazy("SLA")
+    parameter_name = "sla"
+    BREACHED, SOON, PAUSED, NONE = "breached", "soon", "paused", "none"
+    SOON_HOURS = 2
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (self.BREACHED, _("Breached")),
+            (self.SOON, _("Due within 2 h")),
+            (self.PAUSED, _("Paused (waiting on customer)")),
+            (self.NONE, _("No SLA")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        value, now = self.value(), timezone.now()
+        if value == self.BREACHED:
+            return queryset.filter(sla.breaching_q(now))
+        if value == self.SOON:
+            return queryset.filter(sla.due_soon_q(now, datetime.timedelta(hours=self.SOON_HOURS)))
+        if value == self.PAUSED:
+            return queryset.filter(closed_at__isnull=True, sla_paused_at__isnull=False)
+        if value == self.NONE:
+            return queryset.filter(first_response_due_at__isnull=True, resolution_due_at__isnull=True)
+        return queryset
 
 
 REPLY_FIELDS = ("reply_text", "reply_type")

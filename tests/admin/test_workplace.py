@@ -155,3 +155,32 @@ def test_list_keeps_client_department_and_requester_under_the_subject(su_client,
     make_ticket(subject="Printer on fire", requester=requester)
     html = su_client.get(URL).content.decode()
     assert '<span class="hd-subject">Printer on fire</span><span class="hd-row-meta">Acme Inc · Support · max@customer.example</span>' in html
+
+
+# -- SLA in the list and on the page -------------------------------------------------------
+
+def test_sla_shown_in_list_and_page_and_the_breaching_view(su_client, make_ticket):
+    import datetime
+
+    from django.utils import timezone
+
+    factories.SLAPolicyFactory(first_response_minutes=120, resolution_minutes=None)
+    late = make_ticket(subject="late")
+    on_time = make_ticket(subject="on time")
+    type(late).objects.filter(pk=late.pk).update(first_response_due_at=timezone.now() - datetime.timedelta(hours=3, minutes=5))
+    html = su_client.get(URL).content.decode()
+    assert "breached 3 h ago" in html and "due in 1 h" in html
+    assert rows(su_client.get(URL, {"view": "breaching"})) == [late.pk]
+    assert rows(su_client.get(URL, {"sla": "breached"})) == [late.pk]
+    assert rows(su_client.get(URL, {"sla": "soon"})) == [on_time.pk]
+    page = su_client.get(change_url(on_time)).content.decode()
+    assert "First response: due in 1 h" in page
+
+
+def test_sla_paused_filter_and_text(su_client, make_ticket):
+    factories.SLAPolicyFactory(first_response_minutes=None, resolution_minutes=600)
+    ticket = make_ticket()
+    services.ticket_change_status(ticket=ticket, status=TicketStatus.objects.get(pk=TicketStatus.ANSWERED))
+    assert rows(su_client.get(URL, {"sla": "paused"})) == [ticket.pk]
+    assert "SLA paused" in su_client.get(URL, {"view": "waiting"}).content.decode()
+    assert "Resolution: paused (waiting on customer)" in su_client.get(change_url(ticket)).content.decode()

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from helpdesk.models import Ticket
+from tests import factories
 
 from .demo_data import build
 
@@ -14,6 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def demo(helpdesk_rows):
+    # An SLA for every ticket, so the list is measured with its SLA lines.
+    factories.SLAPolicyFactory(name="Standard", first_response_minutes=240, resolution_minutes=2880)
     return build(tickets=30)
 
 
@@ -48,7 +51,8 @@ def test_edit_subject_then_send_reply_keeps_both(live_server, page, login, demo)
     # Scrolled to the new reply, and the success message is still in sight.
     assert page.locator("ul.messagelist").inner_text().strip() == "Reply posted."
     assert in_viewport(page, "ul.messagelist")
-    assert in_viewport(page, "article.hd-msg-agent >> nth=-1")
+    reply = page.locator(f"#reply-{ticket.replies.latest('created_at').pk}")
+    assert in_viewport(page, f"#{reply.get_attribute('id')}"), reply.bounding_box()
 
 
 def test_send_without_text_refuses_and_keeps_the_edit(live_server, page, login, demo):
