@@ -20,6 +20,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import sla
 from ..custom_fields import clean_custom_fields
 from ..models import Client, Department, Priority, Project, Reply, ReplyType, StatusChange, Ticket, TicketStatus
 
@@ -57,6 +58,20 @@ def dt(value: datetime.datetime | None) -> str | None:
 
 def user_name(user: Any) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def sla_data(t: Ticket) -> dict[str, Any]:
+    """The ticket's ``sla`` object: its policy, due times, pause and where it stands now."""
+    state = sla.sla_state(t)
+    return {
+        "policy_id": t.sla_policy_id,
+        "first_response_due": dt(t.first_response_due_at),
+        "resolution_due": dt(t.resolution_due_at),
+        "paused": t.sla_paused_at is not None,
+        "state": state.state,
+        "target": state.target or None,
+        "due_at": dt(state.due_at),
+    }
 
 
 def ticket_data(t: Ticket, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -103,6 +118,7 @@ def ticket_data(t: Ticket, fields: tuple[str, ...] | None = None) -> dict[str, A
         ),
         "custom_fields": t.custom_fields or {},
         "metadata": t.metadata or {},
+        "sla": sla_data(t),
     }
     return data if fields is None else {name: data[name] for name in fields}
 
@@ -182,6 +198,17 @@ class ExternalSerializer(serializers.Serializer):
     url = serializers.URLField(allow_null=True)
 
 
+class TicketSLASerializer(serializers.Serializer):
+    policy_id = serializers.IntegerField(allow_null=True, help_text=_("The SLA policy that applies, or null."))
+    first_response_due = serializers.DateTimeField(allow_null=True)
+    resolution_due = serializers.DateTimeField(allow_null=True)
+    paused = serializers.BooleanField(help_text=_("True while the ticket waits on the customer."))
+    state = serializers.ChoiceField(choices=["none", "running", "breached", "paused", "met", "missed"])
+    target = serializers.ChoiceField(choices=["first_response", "resolution"], allow_null=True,
+                                     help_text=_("The next target the clock runs for."))
+    due_at = serializers.DateTimeField(allow_null=True, help_text=_("When that target is due."))
+
+
 class TicketSerializer(serializers.Serializer):
     """The ticket object (read)."""
 
@@ -208,6 +235,7 @@ class TicketSerializer(serializers.Serializer):
     external = ExternalSerializer(allow_null=True)
     custom_fields = serializers.DictField(help_text=_("Values by custom field key."))
     metadata = serializers.DictField()
+    sla = TicketSLASerializer()
 
     def to_representation(self, instance: Ticket) -> dict[str, Any]:
         return ticket_data(instance)

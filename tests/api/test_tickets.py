@@ -166,7 +166,7 @@ class TestRetrieve:
         assert list(data) == [
             "id", "subject", "message", "status", "priority", "source", "active_state", "department", "client",
             "project_id", "creator_id", "requester", "assignee_ids", "dates", "replies_count", "tags", "type",
-            "severity", "product", "time_spent", "external", "custom_fields", "metadata",
+            "severity", "product", "time_spent", "external", "custom_fields", "metadata", "sla",
         ]
         assert set(data["dates"]) == {"created", "last_updated", "status_changed", "first_response", "last_reply", "closed"}
 
