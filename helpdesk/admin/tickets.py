@@ -40,7 +40,7 @@ from ..models import Channel, Priority, Reply, ReplyType, StatusChange, Ticket, 
 from .actions import TicketActionsMixin, error_messages, user_name
 from .filters import ActiveStateFilter, AssigneeFilter, autocomplete_filter
 from .forms import ReplyForm, TicketActionForm, TicketAdminForm
-from .overview import chart, duration_text
+from .overview import OVERVIEW_DAYS, chart, duration_text, overview_extras
 from .pagination import EstimatedCountPaginator
 from .users import user_autocomplete_available
 from .workplace import (
@@ -417,7 +417,8 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
         """Open tickets by status, department and priority; 30 days of created vs closed."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        data = reports.overview(days=30, use_cache="refresh" not in request.GET)
+        days = OVERVIEW_DAYS.get(request.GET.get("days", ""), 30)
+        data = reports.overview(days=days, use_cache="refresh" not in request.GET)
         for bucket in data.by_status:
             bucket.colour = safe_colour(bucket.colour)
         changelist = reverse("admin:helpdesk_ticket_changelist")
@@ -437,6 +438,7 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
             "first_response": duration_text(data.median_first_response),
             "resolution": duration_text(data.median_resolution),
             "media": self.media,
+            **overview_extras(data, days),
         }
         return TemplateResponse(request, "admin/helpdesk/ticket/overview.html", context)
 

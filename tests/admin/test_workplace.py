@@ -211,3 +211,30 @@ def test_export_needs_view_permission(client, make_ticket):
     user = factories.AgentFactory()
     client.force_login(user)
     assert client.get(reverse("admin:helpdesk_ticket_export")).status_code == 403
+
+
+# -- the overview's additions --------------------------------------------------------------
+
+def test_overview_shows_sla_compliance_workload_backlog_and_ranges(su_client, superuser, make_ticket):
+    import datetime
+
+    from django.utils import timezone
+
+    from helpdesk.models import Ticket
+
+    factories.SLAPolicyFactory(first_response_minutes=60, resolution_minutes=None)
+    answered_in_time = make_ticket(assignees=[superuser])
+    services.reply_post(ticket=answered_in_time, author=superuser, text="quick", silent=True)
+    late = make_ticket(assignees=[superuser])
+    Ticket.objects.filter(pk=late.pk).update(first_response_due_at=timezone.now() - datetime.timedelta(minutes=5))
+    overview = reverse("admin:helpdesk_ticket_overview")
+    response = su_client.get(overview, {"refresh": 1, "days": 7})
+    html = response.content.decode()
+    assert 'data-figure="first-response-sla">50 %<' in html
+    assert 'data-figure="breaching">1<' in html
+    workload = html[html.index('data-table="workload"'):]
+    assert "Alex Morgan" in workload[: workload.index("</table>")]
+    assert response.context["overview"].days == 7
+    assert len(response.context["overview"].backlog) == 7 and response.context["overview"].backlog[-1] == 2
+    assert 'href="?days=7" aria-current="page"' in html
+    assert su_client.get(overview, {"days": "9999"}).context["overview"].days == 30  # only the offered ranges
