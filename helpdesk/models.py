@@ -331,6 +331,11 @@ class Ticket(models.Model):
     resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True, editable=False)
     sla_paused_at = models.DateTimeField(_("SLA paused since"), null=True, blank=True, editable=False)
     sla_paused_minutes = models.PositiveIntegerField(_("SLA minutes paused"), default=0, editable=False)
+    # A duplicate merged into another ticket (``services.ticket_merge``) points at it.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_tickets",
+        verbose_name=_("merged into"), editable=False,
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -599,3 +604,47 @@ class SLAPolicy(models.Model):
     def clean(self) -> None:
         if self.first_response_minutes is None and self.resolution_minutes is None:
             raise ValidationError(_("Set a first-response target, a resolution target, or both."))
+
+
+class CannedReply(models.Model):
+    """A saved reply: text with placeholders (``{{ requester.first_name }}``), optionally
+    setting a status and adding tags when used. Personal (an owner) or shared (none)."""
+
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(
+        _("text"),
+        help_text=_("Placeholders: {{ ticket.id }}, {{ ticket.subject }}, {{ requester.first_name }}, "
+                    "{{ requester.name }}, {{ agent.first_name }}, {{ agent.name }}; {% if %} works too."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="helpdesk_canned_replies", verbose_name=_("owner"),
+        help_text=_("Empty: shared with every agent."),
+    )
+    status = models.ForeignKey(
+        TicketStatus, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("then set status"),
+    )
+    tags = models.CharField(_("then add tags"), max_length=255, blank=True, help_text=_("Comma-separated."))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_shared(self) -> bool:
+        return self.owner_id is None
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [part.strip() for part in self.tags.split(",") if part.strip()]
+
+    def clean(self) -> None:
+        from .canned import check_template
+
+        check_template(self.body)

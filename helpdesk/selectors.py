@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from .models import Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
+from .models import CannedReply, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
 from .permissions import contact_client_id, is_agent
 
 #: The largest id a BigAutoField holds.
@@ -68,3 +68,10 @@ def status_history(*, ticket: Ticket) -> QuerySet[StatusChange]:
 
 def status_list() -> QuerySet[TicketStatus]:
     return TicketStatus.objects.all()
+
+
+def canned_reply_list(*, user: Any) -> QuerySet[CannedReply]:
+    """The canned replies ``user`` may use: the shared ones and their own (agents only)."""
+    if not is_agent(user):
+        return CannedReply.objects.none()
+    return CannedReply.objects.filter(Q(owner__isnull=True) | Q(owner_id=user.pk)).select_related("status")

@@ -152,3 +152,11 @@ class SLAPolicyFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Policy {n}")
     first_response_minutes = 60
     resolution_minutes = 480
+
+
+class CannedReplyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.CannedReply
+
+    title = factory.Sequence(lambda n: f"Canned {n}")
+    body = "Hi {{ requester.first_name }}, about ticket #{{ ticket.id }}: we are on it."

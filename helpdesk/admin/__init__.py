@@ -18,11 +18,12 @@ from .reference import (
     TagAdmin,
     TicketStatusAdmin,
 )
+from .canned import CannedReplyAdmin
 from .sla import BusinessCalendarAdmin, HolidayAdmin, SLAPolicyAdmin
 from .tickets import TicketAdmin, TicketOverviewAdmin
 
 __all__ = [
-    "APIKeyAdmin", "BusinessCalendarAdmin", "HolidayAdmin", "SLAPolicyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
+    "APIKeyAdmin", "BusinessCalendarAdmin", "CannedReplyAdmin", "HolidayAdmin", "SLAPolicyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
     "ProjectAdmin", "ReplyAdmin", "StatusChangeAdmin", "TagAdmin", "TicketAdmin", "TicketOverviewAdmin",
     "TicketStatusAdmin",
 ]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
-from ..models import ReplyType, Ticket, TicketStatus
+from ..models import CannedReply, ReplyType, Ticket, TicketStatus
 from ..services import clean_tag_names
 
 
@@ -44,6 +44,12 @@ class TicketAdminForm(forms.ModelForm):
         label=_("Type"), choices=ReplyType.choices, initial=ReplyType.REPLY, required=False,
         widget=forms.RadioSelect(attrs={"form": "ticket_form"}),
     )
+    canned_reply = forms.ModelChoiceField(
+        label=_("Canned reply"), required=False, queryset=CannedReply.objects.none(),
+        widget=forms.Select(attrs={"form": "ticket_form"}),
+    )
+    #: The user the form is for (set by the admin's ``get_form``): whose canned replies to offer.
+    hd_user: Any = None
     #: The submit button that sends the reply (its name is in the POST when it was pressed).
     SEND_BUTTON = "_reply"
 
@@ -58,6 +64,10 @@ class TicketAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "status" in self.fields and not self.instance.pk:
             self.fields["status"].initial = helpdesk_settings.DEFAULT_STATUS_ID
+        if self.hd_user is not None:
+            from ..selectors import canned_reply_list
+
+            self.fields["canned_reply"].queryset = canned_reply_list(user=self.hd_user)
         if "status" in self.fields and self.instance.pk:
             # On a saved ticket the status picker is rendered in the reply box, outside the <form>.
             self.fields["status"].widget.attrs["form"] = "ticket_form"
@@ -95,7 +105,7 @@ class TicketAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if self.sending and not cleaned.get("reply_text"):
+        if self.sending and not cleaned.get("reply_text") and not cleaned.get("canned_reply"):
             self.add_error("reply_text", _("Write a message before sending; nothing was saved."))
         client, project = cleaned.get("client"), cleaned.get("project")
         if client is not None and project is not None and project.client_id != client.pk:
@@ -137,4 +147,12 @@ class TicketActionForm(ActionForm):
         required=False,
         max_length=50,
         widget=forms.TextInput(attrs={"placeholder": _("tag name"), "size": 14}),
+    )
+    # Text, not a number field: a wrong value gets the merge action's own message rather
+    # than Django's "No action selected."
+    merge_target = forms.CharField(
+        label=_("Into ticket #:"),
+        required=False,
+        max_length=25,
+        widget=forms.TextInput(attrs={"placeholder": _("ticket id"), "size": 8, "inputmode": "numeric"}),
     )

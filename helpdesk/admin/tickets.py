@@ -135,7 +135,7 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
             "classes": ("collapse",),
         }),
     )
-    actions = ("assign_to_me", "unassign", "add_tag", "archive", "restore")
+    actions = ("assign_to_me", "unassign", "add_tag", "merge_into", "archive", "restore")
 
     # -- reading ---------------------------------------------------------------------
 
@@ -308,6 +308,7 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
             "history": history,
             "reply_form": ReplyForm(auto_id="id_reply_%s") if can_reply else None,
             "reply_url": reverse("admin:helpdesk_ticket_reply", args=[ticket.pk]),
+            "merged_into": ticket.merged_into_id,
             "status_badge": status_badge(ticket.status),
             "sla_line": sla_line(ticket, long=True),
             "priority_badge": priority_badge(ticket.priority),

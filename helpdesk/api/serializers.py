@@ -493,6 +493,20 @@ class TicketStatusWriteSerializer(StrictSerializer):
     status = StatusField(help_text=_("A status id (1 Open, 2 Closed, 3 On Hold, 4 Answered, 5 Customer Replied) or title."))
 
 
+class TicketMergeWriteSerializer(StrictSerializer):
+    target = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                      help_text=_("The id of the ticket this one is a duplicate of."))
+
+
+class CannedReplySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField(help_text=_("The text with its placeholders, e.g. {{ requester.first_name }}."))
+    shared = serializers.BooleanField(help_text=_("False: the caller's personal reply."))
+    status_id = serializers.IntegerField(allow_null=True, help_text=_("The status it sets, or null."))
+    tags = serializers.ListField(child=serializers.CharField(), help_text=_("The tags it adds."))
+
+
 class TicketTagsWriteSerializer(StrictSerializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50, allow_blank=True), allow_empty=True, max_length=500,

@@ -39,6 +39,7 @@ urlpatterns = [
         TicketViewSet.as_view({"delete": "delete_reply"}),
         name="ticket-reply",
     ),
+    re_path(rf"^tickets/{ID}/merge/?$", TicketViewSet.as_view({"post": "merge"}), name="ticket-merge"),
     re_path(rf"^tickets/{ID}/history/?$", TicketViewSet.as_view({"get": "history"}), name="ticket-history"),
     re_path(r"^departments/?$", reference.DepartmentList.as_view(), name="departments"),
     re_path(r"^statuses/?$", reference.StatusList.as_view(), name="statuses"),
@@ -46,6 +47,7 @@ urlpatterns = [
     re_path(r"^custom-fields/?$", reference.CustomFieldList.as_view(), name="custom-fields"),
     re_path(r"^clients/?$", reference.ClientList.as_view(), name="clients"),
     re_path(r"^projects/?$", reference.ProjectList.as_view(), name="projects"),
+    re_path(r"^canned-replies/?$", reference.CannedReplyList.as_view(), name="canned-replies"),
     re_path(r"^schema/?$", SchemaView.as_view(), name="schema"),
     re_path(r"", NotFoundView.as_view(), name="not-found"),
 ]

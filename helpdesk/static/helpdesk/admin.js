@@ -31,6 +31,27 @@
       sync();
     });
 
+    // Picking a canned reply puts its text (rendered for this ticket) in the box to edit;
+    // without JavaScript the server renders it when the box is left empty.
+    document.querySelectorAll('select[data-hd-canned]').forEach(function (select) {
+      var box = document.getElementById('id_reply_text');
+      select.addEventListener('change', function () {
+        var option = select.options[select.selectedIndex];
+        if (box && option && option.dataset.text !== undefined) { box.value = option.dataset.text; box.focus(); }
+        var reply = document.querySelector('input[name=reply_type][value=reply]');
+        if (reply && select.value) { reply.checked = true; reply.dispatchEvent(new Event('change')); }
+      });
+    });
+
+    var mergeAction = document.querySelector('#changelist-form select[name=action]');
+    var merge = document.querySelector('#changelist-form input[name=merge_target]');
+    if (mergeAction && merge) {
+      var mergeLabel = merge.closest('label') || merge;
+      var toggleMerge = function () { mergeLabel.style.display = mergeAction.value === 'merge_into' ? '' : 'none'; };
+      mergeAction.addEventListener('change', toggleMerge);
+      toggleMerge();
+    }
+
     var action = document.querySelector('#changelist-form select[name=action]');
     var tag = document.querySelector('#changelist-form input[name=tag]');
     if (action && tag) {
