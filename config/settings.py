@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The admin and the API speak the visitor's language (Accept-Language) where the
+    # helpdesk ships a catalog.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -105,6 +108,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+LANGUAGES = [
+    ("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español"),
+    ("pt-br", "Português (Brasil)"), ("nl", "Nederlands"),
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
