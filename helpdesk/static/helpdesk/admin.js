@@ -52,6 +52,49 @@
       toggleMerge();
     }
 
+    // Django's select2 pickers get their label as their accessible name (select2 names
+    // a combobox after its current value, so an empty one had none).
+    var nameSelect2 = function () {
+      document.querySelectorAll('select.admin-autocomplete').forEach(function (select) {
+        var container = select.nextElementSibling;
+        if (!container || !container.classList.contains('select2')) { return; }
+        var label = select.id && document.querySelector('label[for="' + select.id + '"]');
+        var text = label ? label.textContent.replace(/:\s*$/, '').trim() : '';
+        if (!text) {
+          var details = select.closest('details[data-filter-title]');
+          text = details ? details.dataset.filterTitle : (select.name || '');
+        }
+        var selection = container.querySelector('.select2-selection');
+        if (!selection) { return; }
+        var rendered = container.querySelector('.select2-selection__rendered[id]');
+        if (label) {
+          label.id = label.id || 'hd-label-' + select.id;
+          selection.setAttribute('aria-labelledby', label.id + (rendered ? ' ' + rendered.id : ''));
+        } else {
+          selection.removeAttribute('aria-labelledby');
+          selection.setAttribute('aria-label', text);
+        }
+        var fix = function () {
+          // The current value is read through the combobox's name; as a bare "textbox" of
+          // its own it had no name when empty.
+          container.querySelectorAll('.select2-selection__rendered[role=textbox]').forEach(
+            function (el) { el.setAttribute('role', 'none'); el.removeAttribute('aria-readonly'); });
+          // A multiple picker's chips sit in a <ul> beside its search box: not a list to read.
+          container.querySelectorAll('.select2-selection--multiple ul, .select2-selection--multiple li').forEach(
+            function (el) { el.setAttribute('role', 'none'); });
+          container.querySelectorAll('.select2-search__field').forEach(function (field) { field.setAttribute('aria-label', text); });
+        };
+        fix();
+        if (window.MutationObserver && !container.dataset.hdObserved) {
+          container.dataset.hdObserved = '1';
+          new MutationObserver(fix).observe(container, {childList: true, subtree: true});
+        }
+      });
+    };
+    nameSelect2();
+    setTimeout(nameSelect2, 0);
+    if ($) { $(document).on('select2:select select2:unselect', nameSelect2); }
+
     var action = document.querySelector('#changelist-form select[name=action]');
     var tag = document.querySelector('#changelist-form input[name=tag]');
     if (action && tag) {
