@@ -15,7 +15,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 PYTEST_ARGS ?=
 DEMO_ADDR ?= 127.0.0.1:8000
 
-.PHONY: venv demo test test-sqlite test-postgres messages
+.PHONY: venv demo test test-sqlite test-postgres messages docs
 
 $(BIN)/.installed: requirements.txt pyproject.toml $(EXTRA_REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,13 @@ $(BIN)/.installed: requirements.txt pyproject.toml $(EXTRA_REQUIREMENTS)
 
 venv: $(BIN)/.installed
 
-## Run the demo: migrate SQLite, load demo data, print the admin login and an API key, serve.
+## Run the demo: migrate SQLite, load demo data, print the admin login and an API key, serve (with a task worker).
 demo: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py helpdesk_demo --url http://$(DEMO_ADDR)
+	@# The task worker runs beside the server and stops with it.
+	$(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(DEMO_ADDR)
 
 ## Run the whole suite on SQLite, then on PostgreSQL.
@@ -46,3 +49,7 @@ test-postgres: venv
 ## Refresh the translation template after changing translatable strings.
 messages: venv
 	cd helpdesk && ../$(BIN)/django-admin makemessages -l en --no-location
+
+## Build the documentation site into docs/_build/html (warnings are errors).
+docs: venv
+	env -u DATABASE_URL $(BIN)/python -m sphinx -W --keep-going -b html -q docs docs/_build/html

@@ -49,8 +49,20 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served locally: the demo needs no CDN
+    *(["django_tasks"] if django.VERSION < (6, 0) else []),  # the Tasks backport on Django 5.2
+    "django_tasks_db",  # the database task backend and its `manage.py db_worker`
     "helpdesk",
 ]
+
+# The task layer (helpdesk.events.tasks): side effects after a write are tasks. The demo
+# queues them in the database and `manage.py db_worker` (started by `make demo`) runs them.
+# HELPDESK_TASKS_BACKEND names another backend class, e.g.
+# "django_tasks.backends.immediate.ImmediateBackend" to run them inside the request.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("HELPDESK_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    },
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -90,6 +90,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     cap = value["COUNT_EXACT_UP_TO"]
     if cap is not None and (not _whole(cap) or cap <= 0):
         errors.append(Error("HELPDESK COUNT_EXACT_UP_TO must be a positive whole number or None.", id="helpdesk.E004"))
+    if not _whole(value["TASK_MAX_ATTEMPTS"]) or value["TASK_MAX_ATTEMPTS"] <= 0:
+        errors.append(Error("HELPDESK TASK_MAX_ATTEMPTS must be a positive whole number.", id="helpdesk.E010"))
+    for key in ("TASK_RETRY_BACKOFF_SECONDS", "TASK_RETRY_MAX_DELAY_SECONDS"):
+        if isinstance(value[key], bool) or not isinstance(value[key], (int, float)) or value[key] < 0:
+            errors.append(Error(f"HELPDESK {key} must be a number of seconds (0 or more).", id="helpdesk.E010"))
     for key in ("API_VERSION", "SEARCH_CONFIG"):
         if not isinstance(value[key], str) or not value[key].strip():
             errors.append(Error(f"HELPDESK {key} must be a non-empty string.", id="helpdesk.E008"))

@@ -69,6 +69,11 @@ DEFAULTS: dict[str, Any] = {
     "MERGE_NOTIFY_REQUESTER": False,
     # Dotted path to the class that turns helpdesk events into notifications.
     "NOTIFIER": "helpdesk.notify.NullNotifier",
+    # The task layer (helpdesk.events.tasks): attempts in all for a task that raises, and
+    # the retry delay: this many seconds, doubled per attempt, capped.
+    "TASK_MAX_ATTEMPTS": 5,
+    "TASK_RETRY_BACKOFF_SECONDS": 10,
+    "TASK_RETRY_MAX_DELAY_SECONDS": 3600,
 }
 
 # Keys whose value is a dotted path, imported on first access.

@@ -1,6 +1,7 @@
-"""The wheel: holds the app and nothing else, installs into a clean venv and a new Django project.
+"""The wheel and the sdist: they hold the app and nothing else, pass ``twine check
+--strict``, and each installs into a clean venv and a new Django project.
 
-Slow (about a minute: it builds, creates a venv and installs from the package index), so
+Slow (about a minute each: it builds, creates a venv and installs from the package index), so
 ``make test`` runs it once, on the SQLite run; ``HELPDESK_SKIP_WHEEL=1`` skips it.
 """
 
@@ -52,16 +53,49 @@ def source_files():
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
+def dist(tmp_path_factory):
+    """The wheel and the sdist, built as a release would build them."""
     # Build from a copy, so the build leaves nothing (build/, *.egg-info) in the checkout.
     src = tmp_path_factory.mktemp("src")
     shutil.copytree(ROOT, src, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
         ".git", ".venv*", "*.egg-info", "build", "dist", "__pycache__", "*.pyc", "db.sqlite3*", ".pytest_cache",
-        "staticfiles", "test-results", "node_modules"))
+        "staticfiles", "test-results", "node_modules", "_build"))
     out = tmp_path_factory.mktemp("dist")
-    run(sys.executable, "-m", "build", "--wheel", "--outdir", out, src)
-    (path,) = out.glob("*.whl")
-    return path
+    run(sys.executable, "-m", "build", "--outdir", out, src)
+    (wheel,) = out.glob("*.whl")
+    (sdist,) = out.glob("*.tar.gz")
+    return {"wheel": wheel, "sdist": sdist}
+
+
+@pytest.fixture(scope="module")
+def wheel(dist):
+    return dist["wheel"]
+
+
+def test_both_pass_twine_check_strict(dist):
+    out = run(sys.executable, "-m", "twine", "check", "--strict", dist["wheel"], dist["sdist"])
+    assert out.count("PASSED") == 2
+
+
+def test_the_index_page_starts_with_install_and_links_absolutely(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    description = metadata.split("\n\n", 1)[1]
+    assert description.index("## Install") < description.index("## Try the demo")
+    links = re.findall(r"\]\(([^)]+)\)", description)
+    assert all(link.startswith("https://") for link in links), links
+    for label in ("Documentation", "Source", "Issues", "Changelog"):
+        assert re.search(rf"^Project-URL: {label}, https://", metadata, re.M)
+    for classifier in ("Framework :: Django :: 5.2", "Development Status ::", "Intended Audience ::", "Topic ::"):
+        assert f"Classifier: {classifier}" in metadata
+
+
+def test_sdist_holds_the_app_and_no_tests(dist):
+    import tarfile
+
+    names = [n.split("/", 1)[1] for n in tarfile.open(dist["sdist"]).getnames() if "/" in n]
+    assert "helpdesk/migrations/0001_initial.py" in names and "pyproject.toml" in names
+    assert not [n for n in names if n.startswith(("tests/", "config/", "bench/", "manage.py"))]
 
 
 def test_wheel_holds_the_app_and_nothing_else(wheel):
@@ -81,7 +115,9 @@ def test_wheel_holds_the_app_and_nothing_else(wheel):
         assert f"Requires-Dist: {requirement}" in metadata
 
 
-def test_wheel_installs_into_a_new_django_project(wheel, tmp_path):
+@pytest.mark.parametrize("kind", ["wheel", "sdist"])
+def test_installs_into_a_new_django_project(kind, dist, tmp_path):
+    wheel = dist[kind]
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"
@@ -96,10 +132,15 @@ def test_wheel_installs_into_a_new_django_project(wheel, tmp_path):
     run(venv / "bin" / "django-admin", "startproject", "hostsite", tmp_path, env=env)
     settings = tmp_path / "hostsite" / "settings.py"
     settings.write_text(settings.read_text() + (
-        "\nINSTALLED_APPS += ['rest_framework', 'django_filters', 'drf_spectacular', 'helpdesk']\n"
+        # As the README says: the Tasks backport on Django 5.2, the database task backend.
+        "\nimport django\n"
+        "INSTALLED_APPS += ['rest_framework', 'django_filters', 'drf_spectacular']\n"
+        "INSTALLED_APPS += ['django_tasks'] if django.VERSION < (6, 0) else []\n"
+        "INSTALLED_APPS += ['django_tasks_db', 'helpdesk']\n"
+        "TASKS = {'default': {'BACKEND': 'django_tasks_db.DatabaseBackend'}}\n"
         "HELPDESK = {'PAGE_SIZE': 50}\n"
     ))
-    names = zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(dist["wheel"]).namelist()
     if "helpdesk/api/urls.py" in names:
         urls = tmp_path / "hostsite" / "urls.py"
         urls.write_text(urls.read_text()

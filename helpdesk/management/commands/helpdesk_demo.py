@@ -48,6 +48,7 @@ from helpdesk.models import (
     Ticket,
     TicketStatus,
 )
+from helpdesk.progress import progress
 
 #: Demo clients are recognised by this external id prefix (idempotency and --flush).
 DEMO_PREFIX = "demo-"
@@ -194,6 +195,8 @@ class Command(BaseCommand):
         parser.add_argument("--flush", action="store_true", help="Remove the demo data first, then load it again.")
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where the site is served, for the "
                             "printed links (default http://127.0.0.1:8000).")
+        parser.add_argument("--quiet", action="store_true", help="No progress bars (the login and key are still "
+                            "printed).")
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (creates a superuser "
                             "with a published password: never on a real site).")
 
@@ -203,7 +206,9 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["force"]:
             raise CommandError("DEBUG is off: this looks like a real site. The demo creates a superuser with a "
                                "published password; pass --force if you really mean it.")
+        self.quiet = options["quiet"] or options["verbosity"] == 0
         self.rnd = random.Random(options["seed"])
+        self.external_number = 40000
         self.now = timezone.now().replace(microsecond=0)
         with transaction.atomic():
             if options["flush"]:
@@ -295,22 +300,37 @@ class Command(BaseCommand):
     # --- tickets -------------------------------------------------------------------------
 
     def load_tickets(self, n: int) -> None:
-        timelines = [self.timeline() for _ in range(n)]
+        timelines = []
+        with progress(total=n, desc="Demo tickets", unit="ticket", stream=self.stderr, quiet=self.quiet) as bar:
+            for _ in range(n):
+                timelines.append(self.timeline())
+                bar.update()
         timelines.sort(key=lambda t: t.ticket.created_at)  # ids follow creation order, as in real life
-        Ticket.objects.bulk_create([t.ticket for t in timelines], batch_size=500)
-        replies, changes, tags, assignees = [], [], [], []
         TicketTag, TicketAssignee = Ticket.tags.through, Ticket.assignees.through
-        for t in timelines:
-            for row in (*t.replies, *t.changes):
-                row.ticket = t.ticket
-            replies += t.replies
-            changes += t.changes
-            tags += [TicketTag(ticket_id=t.ticket.pk, tag_id=tag.pk) for tag in t.ticket._demo_tags]
-            assignees += [TicketAssignee(ticket_id=t.ticket.pk, user_id=u.pk) for u in t.ticket._demo_assignees]
-        Reply.objects.bulk_create(replies, batch_size=1000)
-        StatusChange.objects.bulk_create(changes, batch_size=1000)
-        TicketTag.objects.bulk_create(tags, batch_size=1000)
-        TicketAssignee.objects.bulk_create(assignees, batch_size=1000)
+        tickets = [t.ticket for t in timelines]
+        replies = [r for t in timelines for r in t.replies]
+        changes = [c for t in timelines for c in t.changes]
+        total = len(tickets) + len(replies) + len(changes)
+        with progress(total=total, desc="Saving", unit="row", stream=self.stderr, quiet=self.quiet,
+                      unit_scale=True) as bar:
+            self.save_rows(Ticket, tickets, 500, bar)
+            for t in timelines:
+                for row in (*t.replies, *t.changes):
+                    row.ticket = t.ticket
+            self.save_rows(Reply, replies, 1000, bar)
+            self.save_rows(StatusChange, changes, 1000, bar)
+        TicketTag.objects.bulk_create(
+            [TicketTag(ticket_id=t.pk, tag_id=tag.pk) for t in tickets for tag in t._demo_tags], batch_size=1000)
+        TicketAssignee.objects.bulk_create(
+            [TicketAssignee(ticket_id=t.pk, user_id=u.pk) for t in tickets for u in t._demo_assignees],
+            batch_size=1000)
+
+    @staticmethod
+    def save_rows(model: Any, rows: list[Any], size: int, bar: Any) -> None:
+        for start in range(0, len(rows), size):
+            chunk = rows[start:start + size]
+            model.objects.bulk_create(chunk)
+            bar.update(len(chunk))
 
     def gap(self, low_minutes: float, high_minutes: float) -> datetime.timedelta:
         # Log-uniform: most answers come fast, a few take days.
@@ -335,7 +355,9 @@ class Command(BaseCommand):
         )
         if channel == Channel.API and rnd.random() < 0.7:
             ticket.external_source = "zendesk"
-            ticket.external_id = str(40000 + rnd.randrange(10**6))
+            # Rising with gaps, as another system's ids are: random ones would collide.
+            self.external_number += rnd.randint(1, 40)
+            ticket.external_id = str(self.external_number)
             ticket.external_url = f"https://support.example/tickets/{ticket.external_id}"
         ticket.custom_fields = self.custom_values(department_name)
         ticket._demo_tags = [self.tags[t] for t in sorted({*topic_tags, *rnd.sample(TAGS, k=rnd.choice([0, 0, 1]))})]

@@ -15,7 +15,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from helpdesk.progress import progress
 from helpdesk.search import install_search_config
+
+#: Tickets per statement: small enough for the progress bar to move, large enough to be cheap.
+BATCH = 5000
 
 
 class Command(BaseCommand):
@@ -23,8 +27,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: %(default)s).")
+        parser.add_argument("--quiet", action="store_true", help="No progress bar; only the closing line.")
 
-    def handle(self, *args: Any, database: str, **options: Any) -> None:
+    def handle(self, *args: Any, database: str, quiet: bool, **options: Any) -> None:
         connection = connections[database]
         if connection.vendor != "postgresql":
             raise CommandError(
@@ -40,7 +45,17 @@ class Command(BaseCommand):
                 config = install_search_config(connection)
             except ValueError as error:
                 raise CommandError(str(error)) from error
-            cursor.execute("SELECT helpdesk_search_rebuild(NULL)")
+            cursor.execute("SELECT count(*), max(id) FROM helpdesk_ticket")
+            total, top = cursor.fetchone()
+            cursor.execute("TRUNCATE helpdesk_ticket_search")
+            with progress(total=total, desc="Search documents", unit="ticket", stream=self.stderr,
+                          quiet=quiet or options["verbosity"] == 0, unit_scale=True) as bar:
+                low = 0
+                while top is not None and low <= top:
+                    # Ids rise with gaps; a range of BATCH ids holds at most BATCH tickets.
+                    cursor.execute("SELECT helpdesk_search_rebuild_range(%s, %s)", [low, low + BATCH - 1])
+                    bar.update(cursor.fetchone()[0])
+                    low += BATCH
             cursor.execute("SELECT count(*) FROM helpdesk_ticket_search")
             count = cursor.fetchone()[0]
         with connection.cursor() as cursor:

@@ -1,0 +1,1 @@
+"""What happens after a write: the task layer (``tasks``), and the events it carries."""
