@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('helpdesk', '0008_client_name_trigrams'),
+        ('helpdesk', '0009_search_rebuild_range'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
