@@ -24,6 +24,16 @@ EXPECTED = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _back_to_english():
+    # LocaleMiddleware activates the visitor's language for the thread and leaves it on;
+    # the tests after these must not run in Dutch.
+    from django.utils import translation
+
+    yield
+    translation.activate("en-us")
+
+
 def header(lang):
     return lang.replace("_", "-").lower()
 
