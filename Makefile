@@ -49,7 +49,7 @@ test-postgres: venv
 ## Refresh the catalogs after changing translatable strings (needs gettext), then
 ## translate the new entries (tests/test_translations.py fails until every one is).
 messages: venv
-	cd helpdesk && ../$(BIN)/django-admin makemessages -l en -l de -l fr -l es -l pt_BR -l nl --no-location
+	cd helpdesk && ../$(BIN)/django-admin makemessages -l en -l de -l fr -l es -l pt_BR -l nl --no-location --no-obsolete
 	cd helpdesk && ../$(BIN)/django-admin compilemessages
 
 ## Build the documentation site into docs/_build/html (warnings are errors).

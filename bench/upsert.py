@@ -66,9 +66,12 @@ def prepare_reference_data() -> Any:
     # On a database seeded by someone else (the benchmark suite's), reuse what is there.
     if not Department.objects.filter(is_default=True).exists():
         Department.objects.get_or_create(name="Support", defaults={"is_default": True})
+    from helpdesk.permissions import ensure_agent_group
+
     agent, _ = get_user_model().objects.get_or_create(
         username="bench-agent", defaults={"email": "agent@helpdesk.example", "is_staff": True}
     )
+    agent.groups.add(ensure_agent_group())  # an agent is staff with the agents' permissions
     for n in range(50):
         if not ClientDomain.objects.filter(domain=f"client{n}.example").exists():
             ClientDomain.objects.create(domain=f"client{n}.example", client=Client.objects.create(name=f"Client {n}"))

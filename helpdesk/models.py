@@ -423,6 +423,12 @@ class Reply(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("reply")
         verbose_name_plural = _("replies")
+        # Internal notes are replies of type "note"; who may read and write them is a
+        # permission of its own (``helpdesk.permissions.can_view_notes``/``can_add_note``).
+        permissions = [
+            ("view_note", _("Can view internal notes")),
+            ("add_note", _("Can add internal notes")),
+        ]
         indexes = [models.Index(fields=["ticket", "created_at", "id"], name="hd_reply_ticket_created")]
 
     def __str__(self) -> str:
@@ -478,7 +484,8 @@ class APIKeyManager(models.Manager["APIKey"]):
         prefix, dot, secret = key.partition(".")
         if not dot or not secret or len(prefix) != self.key_generator.prefix_length:
             return None
-        obj = self.select_related("user").filter(prefix=prefix, revoked=False).first()
+        # The agent's department access comes along: the permission checks need it.
+        obj = self.select_related("user", "user__helpdesk_access").filter(prefix=prefix, revoked=False).first()
         if obj is None or not self.key_generator.verify(key, obj.hashed_key) or obj.has_expired:
             return None
         return obj
@@ -511,6 +518,30 @@ class APIKey(models.Model):
     @property
     def has_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+class AgentAccess(models.Model):
+    """Limits an agent to some departments (Zammad's group access).
+
+    An agent without a row works every department; with one, only the departments it
+    lists (none: no tickets at all). ``helpdesk.permissions.agent_department_ids`` reads it.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="helpdesk_access", verbose_name=_("agent"),
+        limit_choices_to={"is_staff": True},
+    )
+    departments = models.ManyToManyField(
+        Department, blank=True, related_name="agent_access", verbose_name=_("departments"),
+        help_text=_("The agent sees, searches and changes only tickets of these departments."),
+    )
+
+    class Meta:
+        verbose_name = _("agent department access")
+        verbose_name_plural = _("agent department access")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 # -- SLAs: business-hours calendars and first-response / resolution targets ---------------

@@ -8,17 +8,20 @@ re-aggregates a million tickets on every view.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Aggregate, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, QuerySet
+from django.db.models import Aggregate, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .conf import helpdesk_settings
 from .models import ActiveState, Department, Priority, Ticket, TicketStatus
+from .permissions import agent_department_ids, is_agent
+from .selectors import ticket_scope
 
 CACHE_KEY = "helpdesk:reports:overview:v2"
 
@@ -70,7 +73,7 @@ class _Median(Aggregate):
     output_field = DurationField()
 
 
-def open_tickets(open_statuses: list[TicketStatus] | None = None) -> QuerySet[Ticket]:
+def open_tickets(open_statuses: list[TicketStatus] | None = None, scope: Q | None = None) -> QuerySet[Ticket]:
     """Active tickets in a status that does not count as closed.
 
     The status ids are spelled out (not joined) so PostgreSQL can read the
@@ -78,14 +81,15 @@ def open_tickets(open_statuses: list[TicketStatus] | None = None) -> QuerySet[Ti
     """
     if open_statuses is None:
         open_statuses = list(TicketStatus.objects.filter(is_closed=False))
-    return Ticket.objects.filter(active_state=ActiveState.ACTIVE, status_id__in=[s.pk for s in open_statuses])
+    return Ticket.objects.filter(scope or Q(), active_state=ActiveState.ACTIVE,
+                                 status_id__in=[s.pk for s in open_statuses])
 
 
 def _unassigned_condition() -> Any:
     return ~Exists(Ticket.assignees.through.objects.filter(ticket_id=OuterRef("pk")))
 
 
-def open_breakdown() -> tuple[list[Bucket], list[Bucket], list[Bucket], int, int]:
+def open_breakdown(scope: Q | None = None) -> tuple[list[Bucket], list[Bucket], list[Bucket], int, int]:
     """Open tickets by status, department and priority, their total and how many are unassigned.
 
     One grouped query (status x department x priority is small) instead of a scan per
@@ -93,7 +97,7 @@ def open_breakdown() -> tuple[list[Bucket], list[Bucket], list[Bucket], int, int
     """
     open_statuses = list(TicketStatus.objects.filter(is_closed=False))
     rows = (
-        open_tickets(open_statuses)
+        open_tickets(open_statuses, scope)
         .order_by()
         .values("status_id", "department_id", "priority")
         .annotate(n=Count("*"))
@@ -109,7 +113,7 @@ def open_breakdown() -> tuple[list[Bucket], list[Bucket], list[Bucket], int, int
         total += row["n"]
     # Apart from the grouping, so that one stays an index-only scan and this one may
     # become a hash anti-join.
-    unassigned = open_tickets(open_statuses).filter(_unassigned_condition()).order_by().count()
+    unassigned = open_tickets(open_statuses, scope).filter(_unassigned_condition()).order_by().count()
 
     statuses = [
         Bucket(label=s.title, count=by_status.get(s.pk, 0), key=s.pk, colour=s.colour) for s in open_statuses
@@ -126,7 +130,9 @@ def open_breakdown() -> tuple[list[Bucket], list[Bucket], list[Bucket], int, int
     return statuses, departments, priorities, total, unassigned
 
 
-def daily_created_closed(*, days: int = 30, now: datetime.datetime | None = None) -> list[Day]:
+def daily_created_closed(
+    *, days: int = 30, now: datetime.datetime | None = None, scope: Q | None = None
+) -> list[Day]:
     """Tickets created and tickets closed on each of the last ``days`` days (today included).
 
     "Closed" counts tickets whose current closed date falls on that day, so a ticket
@@ -139,7 +145,7 @@ def daily_created_closed(*, days: int = 30, now: datetime.datetime | None = None
     result = {first + datetime.timedelta(days=i): Day(date=first + datetime.timedelta(days=i)) for i in range(days)}
     for column, attr in (("created_at", "created"), ("closed_at", "closed")):
         rows = (
-            Ticket.objects.filter(**{f"{column}__gte": start})
+            Ticket.objects.filter(scope or Q(), **{f"{column}__gte": start})
             .order_by()
             .annotate(day=TruncDate(column))
             .values("day")
@@ -165,35 +171,35 @@ def _median(qs: QuerySet[Ticket], start: str, end: str) -> datetime.timedelta | 
     return sum(middle, datetime.timedelta()) / len(middle)
 
 
-def median_first_response(*, since: datetime.datetime) -> datetime.timedelta | None:
+def median_first_response(*, since: datetime.datetime, scope: Q | None = None) -> datetime.timedelta | None:
     """Median time from creation to the first agent reply, over tickets created since ``since``."""
-    qs = Ticket.objects.filter(created_at__gte=since, first_response_at__isnull=False)
+    qs = Ticket.objects.filter(scope or Q(), created_at__gte=since, first_response_at__isnull=False)
     return _median(qs, "created_at", "first_response_at")
 
 
-def median_resolution(*, since: datetime.datetime) -> datetime.timedelta | None:
+def median_resolution(*, since: datetime.datetime, scope: Q | None = None) -> datetime.timedelta | None:
     """Median time from creation to closing, over tickets closed since ``since``."""
-    qs = Ticket.objects.filter(closed_at__gte=since)
+    qs = Ticket.objects.filter(scope or Q(), closed_at__gte=since)
     return _median(qs, "created_at", "closed_at")
 
 
-def sla_compliance(*, since: datetime.datetime, now: datetime.datetime) -> tuple[float | None, float | None, int, int]:
+def sla_compliance(
+    *, since: datetime.datetime, now: datetime.datetime, scope: Q | None = None,
+) -> tuple[float | None, float | None, int, int]:
     """Share of targets met, in percent: first responses (tickets created since ``since``
     whose response was due by now or given) and resolutions (tickets closed since
     ``since``); how many targets were measured; and open tickets breaching now."""
-    from django.db.models import Q
-
     from .sla import breaching_q
 
-    first = Ticket.objects.filter(created_at__gte=since, first_response_due_at__isnull=False).filter(
+    first = Ticket.objects.filter(scope or Q(), created_at__gte=since, first_response_due_at__isnull=False).filter(
         Q(first_response_at__isnull=False) | Q(first_response_due_at__lt=now)
     ).order_by().aggregate(
         n=Count("id"), met=Count("id", filter=Q(first_response_at__lte=F("first_response_due_at"))),
     )
-    resolved = Ticket.objects.filter(closed_at__gte=since, resolution_due_at__isnull=False).order_by().aggregate(
+    resolved = Ticket.objects.filter(scope or Q(), closed_at__gte=since, resolution_due_at__isnull=False).order_by().aggregate(
         n=Count("id"), met=Count("id", filter=Q(closed_at__lte=F("resolution_due_at"))),
     )
-    breaching = Ticket.objects.filter(breaching_q(now), active_state=ActiveState.ACTIVE).order_by().count()
+    breaching = Ticket.objects.filter(scope or Q(), breaching_q(now), active_state=ActiveState.ACTIVE).order_by().count()
 
     def pct(row: dict[str, int]) -> float | None:
         return round(100 * row["met"] / row["n"], 1) if row["n"] else None
@@ -201,13 +207,13 @@ def sla_compliance(*, since: datetime.datetime, now: datetime.datetime) -> tuple
     return pct(first), pct(resolved), first["n"] + resolved["n"], breaching
 
 
-def agent_workload(open_statuses: list[TicketStatus] | None = None) -> list[Bucket]:
+def agent_workload(open_statuses: list[TicketStatus] | None = None, scope: Q | None = None) -> list[Bucket]:
     """Open tickets per assigned agent, busiest first (one grouped query and the names)."""
     from django.contrib.auth import get_user_model
 
     through = Ticket.assignees.through
     rows = (
-        through.objects.filter(ticket__in=open_tickets(open_statuses).values("pk"))
+        through.objects.filter(ticket__in=open_tickets(open_statuses, scope).values("pk"))
         .order_by().values("user_id").annotate(n=Count("*"))
     )
     counts = {row["user_id"]: row["n"] for row in rows}
@@ -226,10 +232,21 @@ def backlog_by_day(daily: list[Day], open_now: int) -> list[int]:
     return list(reversed(result))
 
 
-def overview(*, days: int = 30, use_cache: bool = True) -> Overview:
-    """Everything the overview page shows, cached for ``OVERVIEW_CACHE_SECONDS``."""
+def overview(*, days: int = 30, use_cache: bool = True, user: Any = None) -> Overview:
+    """Everything the overview page shows, cached for ``OVERVIEW_CACHE_SECONDS``.
+
+    With ``user``, over the tickets they may see only (``selectors.ticket_scope``: a
+    department-limited agent's figures are their departments'), cached per department set.
+    """
     timeout = helpdesk_settings.OVERVIEW_CACHE_SECONDS
     key = f"{CACHE_KEY}:{days}"
+    scope = None
+    if user is not None:
+        scope = ticket_scope(user)
+        if not is_agent(user):
+            key += ":none"
+        elif (ids := agent_department_ids(user)) is not None:
+            key += ":d" + hashlib.sha1(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
     if use_cache and timeout:
         cached = cache.get(key)
         if cached is not None:
@@ -242,12 +259,12 @@ def overview(*, days: int = 30, use_cache: bool = True) -> Overview:
             # second JIT-compiling them; they run faster interpreted.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        by_status, by_department, by_priority, total, unassigned = open_breakdown()
-        daily = daily_created_closed(days=days, now=now)
-        first_response = median_first_response(since=since)
-        resolution = median_resolution(since=since)
-        fr_pct, res_pct, measured, breaching = sla_compliance(since=since, now=now)
-        workload = agent_workload()
+        by_status, by_department, by_priority, total, unassigned = open_breakdown(scope)
+        daily = daily_created_closed(days=days, now=now, scope=scope)
+        first_response = median_first_response(since=since, scope=scope)
+        resolution = median_resolution(since=since, scope=scope)
+        fr_pct, res_pct, measured, breaching = sla_compliance(since=since, now=now, scope=scope)
+        workload = agent_workload(scope=scope)
     result = Overview(
         generated_at=now,
         days=days,

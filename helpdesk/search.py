@@ -26,7 +26,7 @@ from django.db.models import Lookup, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from .models import Client, Reply, ReplyType, Ticket
-from .permissions import is_agent
+from .permissions import can_view_notes
 
 #: Words beyond this many are ignored: a search is a few words, not a document.
 MAX_WORDS = 10
@@ -82,10 +82,10 @@ def search_tickets(queryset: QuerySet[Ticket], text: str, *, user: Any) -> Query
 
     documents = None
     if tokens and postgres:
-        documents = RawSQL(DOCUMENT_MATCH, [tsquery(tokens, public_only=not is_agent(user))])
+        documents = RawSQL(DOCUMENT_MATCH, [tsquery(tokens, public_only=not can_view_notes(user))])
     elif tokens:
         replies = Reply.objects.all()
-        if not is_agent(user):
+        if not can_view_notes(user):
             replies = replies.filter(type=ReplyType.REPLY)
         text_match = Q()
         for token in tokens:

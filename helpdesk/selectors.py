@@ -1,18 +1,19 @@
 """Reads whose result depends on who asks; shared by the API and the admin.
 
 Every selector takes the user and scopes by role (see ``permissions``): an agent sees
-every ticket, a client contact only their client's tickets and never internal notes,
-anyone else nothing.
+every ticket of their departments (every department unless limited), internal notes
+with ``view_note``; a client contact only their client's tickets and never internal
+notes; anyone else (staff without ticket permissions included) nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import CannedReply, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
-from .permissions import contact_client_id, is_agent
+from .models import CannedReply, Department, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
+from .permissions import agent_department_ids, can_view_history, can_view_notes, contact_client_id, is_agent
 
 #: The largest id a BigAutoField holds.
 _MAX_ID = 2**63 - 1
@@ -24,12 +25,19 @@ def ticket_list(*, user: Any) -> QuerySet[Ticket]:
         Prefetch("tags", queryset=Tag.objects.only("id", "name")),
         "assignees",
     )
+    return qs.filter(ticket_scope(user))
+
+
+def ticket_scope(user: Any, prefix: str = "") -> Q:
+    """The condition on tickets (``prefix`` for a relation, e.g. ``"ticket__"``) that
+    ``user`` may see; for querysets the selectors do not build (reports, dialects)."""
     if is_agent(user):
-        return qs
+        ids = agent_department_ids(user)
+        return Q() if ids is None else Q(**{f"{prefix}department_id__in": sorted(ids)})
     client_id = contact_client_id(user)
     if client_id is None:
-        return qs.none()
-    return qs.filter(client_id=client_id)
+        return Q(pk__in=[])
+    return Q(**{f"{prefix}client_id": client_id})
 
 
 def ticket_get(*, user: Any, pk: Any) -> Ticket:
@@ -45,25 +53,57 @@ def ticket_get(*, user: Any, pk: Any) -> Ticket:
 
 
 def reply_list(*, user: Any, ticket: Ticket) -> QuerySet[Reply]:
-    """The conversation, oldest first; internal notes only for agents."""
+    """The conversation, oldest first; internal notes only for agents with ``view_note``."""
     qs = Reply.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
-    if is_agent(user):
-        return qs
     # Scoped like ``ticket_list`` too, so a caller that forgot to check the ticket
-    # still leaks nothing to another client's contact or a stranger.
-    client_id = contact_client_id(user)
-    if client_id is None:
-        return qs.none()
-    return qs.filter(type=ReplyType.REPLY, ticket__client_id=client_id)
+    # still leaks nothing to another client's contact, another department or a stranger.
+    qs = qs.filter(ticket_scope(user, "ticket__"))
+    if not can_view_notes(user):
+        qs = qs.filter(type=ReplyType.REPLY)
+    return qs
 
 
-def status_history(*, ticket: Ticket) -> QuerySet[StatusChange]:
-    """A ticket's status changes, oldest first."""
-    return (
+def reply_scope(user: Any) -> Q:
+    """The condition on replies ``user`` may read (the admin's reply list)."""
+    q = ticket_scope(user, "ticket__")
+    if not can_view_notes(user):
+        q &= Q(type=ReplyType.REPLY)
+    return q
+
+
+def status_history(*, ticket: Ticket, user: Any = None) -> QuerySet[StatusChange]:
+    """A ticket's status changes, oldest first; with ``user``, only if they may see the
+    history of that ticket (``permissions.can_view_history``), else nothing."""
+    qs = (
         StatusChange.objects.filter(ticket=ticket)
         .select_related("from_status", "to_status", "changed_by")
         .order_by("changed_at", "id")
     )
+    if user is not None and not can_view_history(user, ticket):
+        return qs.none()
+    return qs
+
+
+def department_list(*, user: Any) -> QuerySet[Department]:
+    """The departments an agent may work (all unless limited); every one for anyone else,
+    since contacts open tickets in any department."""
+    qs = Department.objects.order_by("name", "id")
+    ids = agent_department_ids(user) if is_agent(user) else None
+    return qs if ids is None else qs.filter(pk__in=sorted(ids))
+
+
+def tag_counts(*, user: Any) -> QuerySet[Tag]:
+    """Tags with ``count``, the number of tickets ``user`` may see that carry each; an
+    agent sees every tag (those of no visible ticket with 0), a contact only their client's."""
+    scope = ticket_scope(user, "tickets__")
+    if not is_agent(user):
+        # Filter, then count: the count runs over the same (filtered) join.
+        qs = Tag.objects.filter(scope).annotate(count=Count("tickets"))
+    elif scope:
+        qs = Tag.objects.annotate(count=Count("tickets", filter=scope))
+    else:
+        qs = Tag.objects.annotate(count=Count("tickets"))
+    return qs.order_by("name", "id")
 
 
 def status_list() -> QuerySet[TicketStatus]:

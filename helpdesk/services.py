@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, F, Max, Value
@@ -43,9 +43,21 @@ from .models import (
     Ticket,
     TicketStatus,
 )
-from .permissions import is_agent
+from . import permissions
+from .permissions import can_add_note, can_use_department, is_agent
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+
+
+def _require(by: Any, allowed: Any, ticket: Ticket | None, permission: str) -> None:
+    """Refuse a write by a staff user ``helpdesk.permissions`` does not allow (Django's
+    ``PermissionDenied``: 403 in the API and the admin), so that every caller (a dialect,
+    a command, a host site's view) gets the one permission model. Contacts and the system
+    (``by=None``) are not checked here: what a contact may do is each endpoint's rule."""
+    if by is None or not getattr(by, "is_staff", False):
+        return
+    if not allowed(by, ticket):
+        raise PermissionDenied(_("This needs the permission: %(perm)s.") % {"perm": permission})
 
 
 def _notify(event: str, *args: Any) -> None:
@@ -268,6 +280,7 @@ def ticket_create(
     silent: bool = False,
 ) -> Ticket:
     """Open a ticket: validates everything, records the first status, sends ``ticket_created``."""
+    _require(creator, lambda user, _ticket: permissions.can_add_ticket(user), None, "helpdesk.add_ticket")
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     checks = [
@@ -291,6 +304,8 @@ def ticket_create(
                 errors.setdefault(key, []).extend(messages)
     if department is None:
         errors.setdefault("department", []).append(_("This field is required."))
+    elif not can_use_department(creator, department):
+        errors.setdefault("department", []).append(_("You have no access to this department."))
     if client is None:
         errors.setdefault("client", []).append(_("This field is required."))
     if errors:
@@ -349,6 +364,7 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise TypeError(f"ticket_update() cannot change: {', '.join(sorted(unknown))}")
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
 
@@ -375,6 +391,9 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
         if field in changes:
             if changes[field] is None:
                 errors.setdefault(field, []).append(_("This field is required."))
+            elif field == "department" and not can_use_department(by, changes[field]):
+                # A department-limited agent never moves a ticket out of their reach.
+                errors.setdefault(field, []).append(_("You have no access to this department."))
             else:
                 values[field] = changes[field]
     if "project" in changes:
@@ -421,6 +440,7 @@ def ticket_change_status(
     """
     if not isinstance(status, TicketStatus) or status.pk is None:
         raise ValidationError({"status": [_("Choose an existing status.")]})
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     current = Ticket.objects.select_for_update().select_related("status").get(pk=ticket.pk)
     if current.status_id == status.pk:
         return None
@@ -455,17 +475,20 @@ def _set_active_state(ticket: Ticket, state: str) -> Ticket:
 @transaction.atomic
 def ticket_archive(*, ticket: Ticket, by: Any = None) -> Ticket:
     """Hide a ticket from the default lists; its data stays."""
+    _require(by, permissions.can_archive_ticket, ticket, "helpdesk.archive_ticket")
     return _set_active_state(ticket, ActiveState.ARCHIVED)
 
 
 @transaction.atomic
 def ticket_restore(*, ticket: Ticket, by: Any = None) -> Ticket:
+    _require(by, permissions.can_archive_ticket, ticket, "helpdesk.archive_ticket")
     return _set_active_state(ticket, ActiveState.ACTIVE)
 
 
 @transaction.atomic
 def ticket_set_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> list[Tag]:
     """Replace the ticket's tags with ``tags`` (names); unknown names are created, empty clears."""
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     rows = tags_get_or_create(clean_tag_names(tags))
     ticket.tags.set(rows)
     ticket.updated_at = timezone.now()
@@ -476,6 +499,7 @@ def ticket_set_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> l
 @transaction.atomic
 def ticket_add_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> list[Tag]:
     """Add ``tags`` to the ticket's tags, keeping the ones it has."""
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     rows = tags_get_or_create(clean_tag_names(tags))
     ticket.tags.add(*rows)
     ticket.updated_at = timezone.now()
@@ -486,6 +510,7 @@ def ticket_add_tags(*, ticket: Ticket, tags: Iterable[Any], by: Any = None) -> l
 @transaction.atomic
 def ticket_set_assignees(*, ticket: Ticket, assignees: Iterable[Any], by: Any = None) -> None:
     """Replace the ticket's assignees; each must be an active staff user."""
+    _require(by, permissions.can_change_ticket, ticket, "helpdesk.change_ticket")
     users = _check_assignees(assignees)
     ticket.assignees.set(users)
     ticket.updated_at = timezone.now()
@@ -495,6 +520,7 @@ def ticket_set_assignees(*, ticket: Ticket, assignees: Iterable[Any], by: Any = 
 @transaction.atomic
 def ticket_delete(*, ticket: Ticket, by: Any = None) -> None:
     """Remove a ticket for good, with its replies and history."""
+    _require(by, permissions.can_delete_ticket, ticket, "helpdesk.delete_ticket")
     ticket.delete()
 
 
@@ -520,6 +546,10 @@ def reply_post(
     agent = is_agent(author)
     if type == ReplyType.NOTE and not agent:
         raise ValidationError({"type": [_("Only agents can write internal notes.")]})
+    if type == ReplyType.NOTE and not can_add_note(author, ticket):
+        raise ValidationError({"type": [_("Writing internal notes needs the helpdesk.add_note permission.")]})
+    if type == ReplyType.REPLY:
+        _require(author, permissions.can_add_reply, ticket, "helpdesk.change_ticket and helpdesk.add_reply")
     at = at or timezone.now()
     reply = Reply.objects.create(ticket=ticket, author=author, text=text, type=type, created_at=at)
     # A reply dated in the past (``at``, e.g. an import) never moves a date backwards
@@ -552,6 +582,8 @@ def reply_delete(*, reply: Reply, by: Any = None) -> None:
 
     ``first_response_at`` is kept: it records when the customer was first answered.
     """
+    if by is not None and getattr(by, "is_staff", False):
+        _require(by, permissions.can_delete_reply, reply.ticket, "helpdesk.change_ticket and helpdesk.delete_reply")
     ticket_id = reply.ticket_id
     is_note = reply.is_note
     reply.delete()
@@ -632,6 +664,8 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: Any, silent: bool = Fals
         raise ValidationError({"target": [_("Only agents can merge tickets.")]})
     if source.pk == target.pk:
         raise ValidationError({"target": [_("A ticket cannot be merged into itself.")]})
+    _require(by, permissions.can_change_ticket, source, "helpdesk.change_ticket")
+    _require(by, permissions.can_change_ticket, target, "helpdesk.change_ticket")
     locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
     current_source, current_target = locked[source.pk], locked[target.pk]
     if current_source.merged_into_id is not None:
@@ -653,12 +687,16 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: Any, silent: bool = Fals
         Ticket.objects.filter(pk=target.pk).update(first_response_at=current_source.first_response_at)
     opening = _("Merged #%(id)s (%(subject)s) into this ticket. Its opening message:") % {
         "id": source.pk, "subject": current_source.subject}
-    reply_post(ticket=target, author=by, text=f"{opening}\n\n{current_source.message or '—'}", type=ReplyType.NOTE,
-               silent=True)
+    # The merge's own records: notes written here (not by ``reply_post``, whose permission
+    # to write notes the merging agent need not have); ``_recount`` settles the counters.
+    now = timezone.now()
+    Reply.objects.create(ticket=target, author=by, type=ReplyType.NOTE, created_at=now,
+                         text=f"{opening}\n\n{current_source.message or '—'}")
     Ticket.objects.filter(pk=source.pk).update(merged_into=target)
     source.merged_into_id = target.pk
-    reply_post(ticket=source, author=by, type=ReplyType.NOTE, silent=True,
-               text=_("Merged into #%(id)s (%(subject)s).") % {"id": target.pk, "subject": current_target.subject})
+    Reply.objects.create(ticket=source, author=by, type=ReplyType.NOTE, created_at=now,
+                         text=_("Merged into #%(id)s (%(subject)s).") % {"id": target.pk, "subject": current_target.subject})
+    Ticket.objects.filter(pk__in=[source.pk, target.pk]).update(updated_at=now)
     ticket_change_status(ticket=source, status=closed, by=by, silent=True)
     _recount(source)
     _recount(target)

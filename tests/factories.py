@@ -27,9 +27,29 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-class AgentFactory(UserFactory):
-    username = factory.Sequence(lambda n: f"agent{n}")
+class StaffFactory(UserFactory):
+    """A staff user with no helpdesk permissions: nobody to the helpdesk."""
+
+    username = factory.Sequence(lambda n: f"staff{n}")
     is_staff = True
+
+
+class AgentFactory(StaffFactory):
+    """An agent: staff in the "Helpdesk agents" group (``departments=[...]`` limits them)."""
+
+    username = factory.Sequence(lambda n: f"agent{n}")
+
+    @factory.post_generation
+    def agent_group(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            from helpdesk.permissions import ensure_agent_group
+
+            obj.groups.add(ensure_agent_group())
+
+    @factory.post_generation
+    def departments(obj, create, extracted, **kwargs):
+        if create and extracted is not None:
+            models.AgentAccess.objects.create(user=obj).departments.set(extracted)
 
 
 class SuperuserFactory(AgentFactory):

@@ -110,13 +110,13 @@ def test_0006_builds_search_documents_for_existing_tickets(fresh_database_url):
         "from helpdesk.models import Ticket; from helpdesk.search import search_tickets\n"
         "from django.contrib.auth.models import AnonymousUser\n"
         "from django.contrib.auth import get_user_model\n"
-        "a = get_user_model().objects.create(username='a', is_staff=True)\n"
+        "a = get_user_model().objects.create(username='a', is_staff=True, is_superuser=True)\n"
         "for text, user in (('stapler basement', a), ('hushword', a), ('hushword', AnonymousUser())):\n"
         "    print(text, [t.pk for t in search_tickets(Ticket.objects.all(), text, user=user)])"
     )
     out = manage(fresh_database_url, "shell", "-c", find)
     assert f"stapler basement [{pk}]" in out
-    assert f"hushword [{pk}]" in out  # an agent (staff) reads notes
+    assert f"hushword [{pk}]" in out  # an agent with view_note (a superuser here) reads notes
     assert "hushword []" in out  # anyone else does not
     indexes = manage(fresh_database_url, "shell", "-c", (
         "from django.db import connection\n"

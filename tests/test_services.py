@@ -4,6 +4,7 @@ import datetime
 import decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -512,3 +513,69 @@ def test_a_reply_status_that_does_not_exist_writes_no_reply(ticket, agent, setti
     with pytest.raises(ImproperlyConfigured, match="STATUS_ON_AGENT_REPLY"), transaction.atomic():
         services.reply_post(ticket=ticket, author=agent, text="hi")
     assert not Reply.objects.exists()
+
+
+# -- department-scoped agents and the note permission (issue #12) -------------------------
+
+
+def test_a_limited_agent_cannot_create_or_move_tickets_outside_their_departments(client_org):
+    support, billing = factories.DepartmentFactory(), factories.DepartmentFactory()
+    agent = factories.AgentFactory(departments=[support])
+    with pytest.raises(ValidationError) as exc:
+        services.ticket_create(subject="s", message="m", department=billing, client=client_org, creator=agent)
+    assert exc.value.message_dict == {"department": ["You have no access to this department."]}
+    assert not Ticket.objects.exists()
+    ticket = services.ticket_create(subject="s", message="m", department=support, client=client_org, creator=agent)
+    with pytest.raises(ValidationError) as exc:
+        services.ticket_update(ticket=ticket, by=agent, department=billing, subject="changed")
+    assert exc.value.message_dict == {"department": ["You have no access to this department."]}
+    ticket.refresh_from_db()
+    assert (ticket.department_id, ticket.subject) == (support.pk, "s")
+    # The system (no user) and unlimited agents move tickets anywhere.
+    services.ticket_update(ticket=ticket, department=billing)
+    services.ticket_update(ticket=ticket, by=factories.AgentFactory(), department=support)
+
+
+def test_notes_need_the_add_note_permission(ticket):
+    staff = factories.StaffFactory()
+    staff.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="helpdesk", codename__in=["view_ticket", "change_ticket", "add_reply"]))
+    with pytest.raises(ValidationError) as exc:
+        services.reply_post(ticket=ticket, author=staff, text="psst", type=ReplyType.NOTE)
+    assert "helpdesk.add_note" in exc.value.message_dict["type"][0]
+    services.reply_post(ticket=ticket, author=staff, text="hello")
+    assert list(ticket.replies.values_list("type", flat=True)) == [ReplyType.REPLY]
+
+
+def test_services_refuse_staff_the_permission_model_does_not_allow(ticket):
+    """What makes a dialect (or any caller) right without its own checks: every write
+    service asks ``helpdesk.permissions`` about a staff ``by``."""
+    from django.core.exceptions import PermissionDenied
+
+    viewer = factories.StaffFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_ticket", content_type__app_label="helpdesk"))
+    elsewhere = factories.AgentFactory(departments=[factories.DepartmentFactory()])
+    reply = services.reply_post(ticket=ticket, author=factories.AgentFactory(), text="kept", silent=True)
+    closed = TicketStatus.objects.get(pk=TicketStatus.CLOSED)
+    for user in (viewer, elsewhere, factories.StaffFactory()):
+        writes = [
+            lambda: services.ticket_update(ticket=ticket, by=user, subject="changed"),
+            lambda: services.ticket_change_status(ticket=ticket, status=closed, by=user),
+            lambda: services.ticket_archive(ticket=ticket, by=user),
+            lambda: services.ticket_restore(ticket=ticket, by=user),
+            lambda: services.ticket_set_tags(ticket=ticket, tags=["x"], by=user),
+            lambda: services.ticket_add_tags(ticket=ticket, tags=["x"], by=user),
+            lambda: services.ticket_set_assignees(ticket=ticket, assignees=[], by=user),
+            lambda: services.reply_post(ticket=ticket, author=user, text="hi"),
+            lambda: services.reply_delete(reply=reply, by=user),
+            lambda: services.ticket_delete(ticket=ticket, by=user),
+        ]
+        for write in writes:
+            with pytest.raises(PermissionDenied):
+                write()
+    with pytest.raises(PermissionDenied):
+        services.ticket_create(subject="s", message="m", department=ticket.department, client=ticket.client,
+                               creator=viewer)
+    ticket.refresh_from_db()
+    assert (ticket.subject, ticket.status_id, ticket.active_state) == ("Cannot log in", TicketStatus.OPEN, "active")
+    assert list(ticket.replies.all()) == [reply] and not ticket.tags.exists()

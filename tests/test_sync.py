@@ -521,6 +521,7 @@ def test_ticket_created_is_sent_silently_for_new_tickets_only(department, acme, 
 
 
 def _queries(items, by):
+    by = type(by).objects.get(pk=by.pk)  # a fresh user: its permissions are read in every call
     with CaptureQueriesContext(connection) as ctx:
         result = ticket_bulk_upsert(items=items, by=by)
     assert result.ok, result.errors[:3]
@@ -637,3 +638,58 @@ def test_an_unchanged_resend_rewrites_no_ticket_row(department, acme, monkeypatc
     assert (result.updated, result.ok) == (3, True)
     assert rewritten == ["1"]
     assert Ticket.objects.get(external_id="1").subject == "Ticket 1"
+
+
+# --------------------------------------------------------- who may sync what (issue #12)
+
+
+def test_a_department_limited_agent_syncs_only_their_departments(department, acme):
+    billing = factories.DepartmentFactory(name="Billing")
+    mine = factories.TicketFactory(department=department, client=acme, external_source="zendesk", external_id="1")
+    theirs = factories.TicketFactory(department=billing, client=acme, external_source="zendesk", external_id="2")
+    theirs_too = factories.TicketFactory(department=billing, client=acme)
+    mine_too = factories.TicketFactory(department=department, client=acme)
+    agent = factories.AgentFactory(departments=[department])
+    result = upsert([
+        item(1, title="mine again"),                          # 0: an update of their ticket
+        item(2, title="not mine"),                            # 1: another department's ticket, by key
+        {"_id": theirs_too.pk, "title": "not mine either"},   # 2: the same, by id
+        item(3),                                              # 3: new, in the default department (theirs)
+        item(4, departmentId=billing.pk),                     # 4: new, in a department they lack
+        {"_id": mine_too.pk, "departmentId": billing.pk},     # 5: moving their ticket out
+    ], by=agent)
+    assert (result.created, result.updated) == (1, 1)
+    errors = {e.index: e.fields for e in result.created_errors + result.updated_errors}
+    assert errors == {
+        1: {"sourceId": ["This ticket is in a department you have no access to."]},
+        2: {"_id": ["This ticket is in a department you have no access to."]},
+        4: {"departmentId": ["You have no access to this department."]},
+        5: {"departmentId": ["You have no access to this department."]},
+    }
+    for ticket in (mine, theirs, theirs_too, mine_too):
+        ticket.refresh_from_db()
+    assert mine.subject == "mine again" and mine_too.department_id == department.pk
+    assert theirs.subject != "not mine" and theirs_too.subject != "not mine either"
+    assert not Ticket.objects.filter(external_id="4").exists()
+
+
+def test_syncing_needs_add_ticket_to_create_and_change_ticket_to_update(department, acme):
+    from django.contrib.auth.models import Permission
+
+    existing = factories.TicketFactory(department=department, client=acme, external_source="zendesk", external_id="1")
+    updater = factories.StaffFactory()
+    updater.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="helpdesk", codename__in=["view_ticket", "change_ticket"]))
+    result = upsert([item(1, title="updated"), item(2)], by=updater)
+    assert (result.created, result.updated) == (0, 1)
+    assert result.created_errors[0].fields == {
+        "non_field_errors": ["Creating tickets needs the helpdesk.add_ticket permission."]}
+    creator = factories.StaffFactory()
+    creator.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="helpdesk", codename__in=["view_ticket", "add_ticket"]))
+    result = upsert([item(1, title="again"), item(2)], by=creator)
+    assert (result.created, result.updated) == (1, 0)
+    assert result.updated_errors[0].fields == {
+        "non_field_errors": ["Updating tickets needs the helpdesk.change_ticket permission."]}
+    existing.refresh_from_db()
+    assert existing.subject == "updated"

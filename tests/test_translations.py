@@ -41,7 +41,7 @@ def header(lang):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_catalog_is_complete_and_compiled(lang):
     po = polib.pofile(str(LOCALE / lang / "LC_MESSAGES" / "django.po"))
-    missing = [e.msgid for e in po if not e.translated() or "fuzzy" in e.flags]
+    missing = [e.msgid for e in po if not e.obsolete and (not e.translated() or "fuzzy" in e.flags)]
     assert missing == [], f"{lang}: {len(missing)} untranslated, e.g. {missing[:3]}"
     mo = polib.mofile(str(LOCALE / lang / "LC_MESSAGES" / "django.mo"))
     compiled = {(e.msgid, e.msgstr) for e in mo if not e.msgid_plural}

@@ -5,6 +5,7 @@
 Each admin class is importable, so a site can unregister one and subclass it.
 """
 
+from .access import AgentAccessAdmin, AgentAccessInline
 from .apikeys import APIKeyAdmin
 from .reference import (
     ClientAdmin,
@@ -23,7 +24,8 @@ from .sla import BusinessCalendarAdmin, HolidayAdmin, SLAPolicyAdmin
 from .tickets import TicketAdmin, TicketOverviewAdmin
 
 __all__ = [
-    "APIKeyAdmin", "BusinessCalendarAdmin", "CannedReplyAdmin", "HolidayAdmin", "SLAPolicyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
+    "AgentAccessAdmin", "AgentAccessInline", "APIKeyAdmin", "BusinessCalendarAdmin", "CannedReplyAdmin", "HolidayAdmin",
+    "SLAPolicyAdmin", "ClientAdmin", "ClientDomainAdmin", "ContactAdmin", "CustomFieldAdmin", "DepartmentAdmin",
     "ProjectAdmin", "ReplyAdmin", "StatusChangeAdmin", "TagAdmin", "TicketAdmin", "TicketOverviewAdmin",
     "TicketStatusAdmin",
 ]

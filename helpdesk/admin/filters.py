@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from .. import selectors
 from ..models import ActiveState, Ticket
 
 
@@ -80,6 +81,14 @@ class AssigneeFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(Exists(through.filter(user_id=int(value))))
         return queryset
+
+
+class DepartmentFilter(admin.RelatedFieldListFilter):
+    """Django's department filter, offering only the departments this agent works
+    (``list_filter = [("department", DepartmentFilter)]``)."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
+        return [(d.pk, str(d)) for d in selectors.department_list(user=request.user)]
 
 
 class AutocompleteListFilter(admin.ListFilter):

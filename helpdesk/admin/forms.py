@@ -107,6 +107,14 @@ class TicketAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.sending and not cleaned.get("reply_text") and not cleaned.get("canned_reply"):
             self.add_error("reply_text", _("Write a message before sending; nothing was saved."))
+        if (cleaned.get("reply_text") or cleaned.get("canned_reply")) and self.hd_user is not None and self.instance.pk:
+            from .. import permissions
+
+            kind = ReplyType.REPLY if cleaned.get("canned_reply") else cleaned.get("reply_type") or ReplyType.REPLY
+            allowed = (permissions.can_add_note if kind == ReplyType.NOTE else permissions.can_add_reply)(
+                self.hd_user, self.instance)
+            if not allowed:
+                self.add_error("reply_text", _("You may not post this kind of message on this ticket; nothing was saved."))
         client, project = cleaned.get("client"), cleaned.get("project")
         if client is not None and project is not None and project.client_id != client.pk:
             self.add_error("project", _("This project does not belong to the ticket's client."))

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from .. import services
+from .. import permissions, selectors, services
 from ..models import (
     Client, ClientDomain, Contact, CustomField, Department, Project, Reply, ReplyType, StatusChange, Tag, TicketStatus,
 )
@@ -161,6 +161,19 @@ class ReplyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ("helpdesk/admin.css",)}
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Reply]:
+        # Only the replies of tickets this agent may see, notes only with view_note.
+        return super().get_queryset(request).filter(selectors.reply_scope(request.user))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not permissions.can_view_ticket(request.user, obj.ticket):
+            return False
+        return super().has_view_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None:
+            return permissions.can_delete_reply(request.user, obj.ticket)
+        return super().has_delete_permission(request, obj) and permissions.can_delete_reply(request.user)
 
     @admin.display(description=_("ticket"), ordering="ticket_id")
     def ticket_link(self, obj: Reply) -> str:
@@ -207,6 +220,9 @@ class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
+        return super().get_queryset(request).filter(selectors.ticket_scope(request.user, "ticket__"))
 
     @admin.display(description=_("ticket"), ordering="ticket_id")
     def ticket_link(self, obj: StatusChange) -> str:

@@ -33,12 +33,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
-from .. import reports, selectors, services
+from .. import permissions, reports, selectors, services
 from ..conf import helpdesk_settings
 from ..search import search_tickets
 from ..models import Channel, Priority, Reply, ReplyType, StatusChange, Ticket, TicketOverview, TicketStatus
 from .actions import TicketActionsMixin, error_messages, user_name
-from .filters import ActiveStateFilter, AssigneeFilter, autocomplete_filter
+from .filters import ActiveStateFilter, AssigneeFilter, DepartmentFilter, autocomplete_filter
 from .forms import ReplyForm, TicketActionForm, TicketAdminForm
 from .overview import OVERVIEW_DAYS, chart, duration_text, overview_extras
 from .pagination import EstimatedCountPaginator
@@ -96,7 +96,7 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
         SLAFilter,
         "status",
         "priority",
-        "department",
+        ("department", DepartmentFilter),
         AssigneeFilter,
         autocomplete_filter("tags"),
         autocomplete_filter("client"),
@@ -189,11 +189,6 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
                 field.widget = widget.widget
         return field
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name in self.user_fields and "widget" not in kwargs and not self._user_autocomplete(request):
-            kwargs["widget"] = ForeignKeyRawIdWidget(db_field.remote_field, self.admin_site)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "assignees" and "widget" not in kwargs:
             # Agents are tens, not thousands: a list of names to tick (everything else shows
@@ -257,8 +252,31 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
 
     # -- permissions -----------------------------------------------------------------
 
+    # Asked of ``helpdesk.permissions``, as the API does: model permissions, and an
+    # agent limited to some departments only on their tickets.
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return permissions.is_agent(request.user) and permissions.can_view_ticket(request.user, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return permissions.is_agent(request.user) and permissions.can_add_ticket(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return permissions.can_change_ticket(request.user, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return permissions.can_delete_ticket(request.user, obj)
+
     def has_archive_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(f"{self.opts.app_label}.archive_ticket")
+        return permissions.can_archive_ticket(request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "department" and "queryset" not in kwargs:
+            # Only the departments this agent works (the service refuses the others too).
+            kwargs["queryset"] = selectors.department_list(user=request.user)
+        if db_field.name in self.user_fields and "widget" not in kwargs and not self._user_autocomplete(request):
+            kwargs["widget"] = ForeignKeyRawIdWidget(db_field.remote_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # -- writing, through the services ---------------------------------------------------
 
@@ -295,10 +313,12 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
         for reply in replies:
             reply.author_name = user_name(reply.author)
             reply.by_agent = reply.author is not None and reply.author.is_staff
-        history = list(selectors.status_history(ticket=ticket))
+        history = list(selectors.status_history(ticket=ticket, user=request.user))
         for change in history:
             change.dot_colour = safe_colour(change.to_status.colour)
-        can_reply = self.has_change_permission(request, ticket) and request.user.has_perm("helpdesk.add_reply")
+        can_post_reply = permissions.can_add_reply(request.user, ticket)
+        can_post_note = permissions.can_add_note(request.user, ticket)
+        can_reply = can_post_reply or can_post_note
         return {
             "ticket": ticket,
             "original_author": user_name(ticket.requester or ticket.creator),
@@ -307,6 +327,8 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
             "replies_url": reverse("admin:helpdesk_reply_changelist") + f"?ticket__id__exact={ticket.pk}",
             "history": history,
             "reply_form": ReplyForm(auto_id="id_reply_%s") if can_reply else None,
+            "can_post_reply": can_post_reply,
+            "can_post_note": can_post_note,
             "reply_url": reverse("admin:helpdesk_ticket_reply", args=[ticket.pk]),
             "merged_into": ticket.merged_into_id,
             "status_badge": status_badge(ticket.status),
@@ -385,10 +407,14 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
         """POST a reply or an internal note (optionally changing the status) from the ticket page."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         ticket = self.get_object(request, unquote(object_id))
         if ticket is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not (self.has_change_permission(request, ticket) and request.user.has_perm("helpdesk.add_reply")):
+        may = {ReplyType.REPLY: permissions.can_add_reply(request.user, ticket),
+               ReplyType.NOTE: permissions.can_add_note(request.user, ticket)}
+        if not any(may.values()) or (request.POST.get("type") in may and not may[request.POST["type"]]):
             raise PermissionDenied
         change_url = reverse("admin:helpdesk_ticket_change", args=[ticket.pk])
         form = ReplyForm(request.POST)
@@ -419,7 +445,7 @@ class TicketAdmin(TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         days = OVERVIEW_DAYS.get(request.GET.get("days", ""), 30)
-        data = reports.overview(days=days, use_cache="refresh" not in request.GET)
+        data = reports.overview(days=days, use_cache="refresh" not in request.GET, user=request.user)
         for bucket in data.by_status:
             bucket.colour = safe_colour(bucket.colour)
         changelist = reverse("admin:helpdesk_ticket_changelist")
@@ -448,7 +474,7 @@ class TicketOverviewAdmin(admin.ModelAdmin):
     """Puts "Overview" in the admin index; its page is the ticket admin's overview view."""
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("helpdesk.view_ticket") or request.user.has_perm("helpdesk.change_ticket")
+        return permissions.is_agent(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -46,11 +46,10 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         except (UnicodeError, binascii.Error):
             raise exceptions.AuthenticationFailed(_("Invalid API key.")) from None
         api_key = APIKey.objects.get_from_key(key)
-        if api_key is None:
+        # An inactive user's key answers exactly as a bad one: no hint that it is valid.
+        if api_key is None or not api_key.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid, revoked or expired API key."))
         user = api_key.user
-        if not user.is_active:
-            raise exceptions.AuthenticationFailed(_("The key's user is inactive."))
         self._touch(api_key)
         return user, api_key
 

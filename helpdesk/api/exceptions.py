@@ -120,7 +120,8 @@ def _translate(exc: Exception) -> exceptions.APIException | None:
     if isinstance(exc, (Http404, ObjectDoesNotExist)):
         return exceptions.NotFound()
     if isinstance(exc, PermissionDenied):
-        return exceptions.PermissionDenied()
+        # A service's refusal names the missing permission; keep its message.
+        return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, SuspiciousOperation):
         return exceptions.ParseError()
     return None

@@ -1,4 +1,4 @@
-"""The API's roles (API.md): agents, client contacts, and the delete permission.
+"""The API's roles (API.md): agents, client contacts, and the model permissions.
 
 The rules themselves live in ``helpdesk.permissions``; these classes only ask them.
 """
@@ -10,7 +10,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
-from ..permissions import can_delete_ticket, is_agent, is_contact
+from ..permissions import can_delete_ticket, can_sync, can_view_clients, can_view_projects, is_agent, is_contact
 
 
 class IsHelpdeskUser(BasePermission):
@@ -34,3 +34,24 @@ class CanDeleteTicket(BasePermission):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return can_delete_ticket(request.user)
+
+
+class CanSync(BasePermission):
+    message = _("Syncing tickets needs the helpdesk.add_ticket or helpdesk.change_ticket permission.")
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return can_sync(request.user)
+
+
+class CanViewClients(BasePermission):
+    message = _("Listing clients needs the helpdesk.view_client permission.")
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return can_view_clients(request.user)
+
+
+class CanViewProjects(BasePermission):
+    message = _("Listing projects needs the helpdesk.view_project permission.")
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return can_view_projects(request.user)

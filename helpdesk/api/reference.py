@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .. import selectors
 from ..models import CannedReply, Client, ClientDomain, CustomField, Department, Project, Tag, TicketStatus
-from ..permissions import contact_client_id, is_agent
-from ..selectors import canned_reply_list
 from .base import HelpdeskAPIMixin
 from .filters import ProjectFilterSet
-from .permissions import IsAgent
+from .permissions import CanViewClients, CanViewProjects, IsAgent
 from .serializers import (
     CannedReplySerializer,
     ClientSerializer,
@@ -42,8 +41,13 @@ class ReferenceListView(HelpdeskAPIMixin, generics.ListAPIView):
 
 
 class DepartmentList(ReferenceListView):
+    """Every department; a department-limited agent only theirs (``selectors.department_list``)."""
+
     queryset = Department.objects.order_by("name", "id")
     serializer_class = DepartmentSerializer
+
+    def get_queryset(self) -> QuerySet[Department]:
+        return selectors.department_list(user=self.request.user)
 
     def row(self, d: Department) -> dict[str, Any]:
         return {"id": d.pk, "name": d.name, "description": d.description, "is_default": d.is_default}
@@ -64,12 +68,8 @@ class TagList(ReferenceListView):
     queryset = Tag.objects.none()
 
     def get_queryset(self) -> QuerySet[Tag]:
-        user = self.request.user
-        if is_agent(user):
-            qs = Tag.objects.all()
-        else:
-            qs = Tag.objects.filter(tickets__client_id=contact_client_id(user))
-        return qs.annotate(count=Count("tickets")).order_by("name", "id")
+        # Counted over the tickets the caller may see (a department-limited agent's too).
+        return selectors.tag_counts(user=self.request.user)
 
     def row(self, t: Any) -> dict[str, Any]:
         return {"id": t.pk, "name": t.name, "count": t.count}
@@ -90,7 +90,7 @@ class CustomFieldList(ReferenceListView):
 
 class ClientList(ReferenceListView):
     serializer_class = ClientSerializer
-    permission_classes = HelpdeskAPIMixin.permission_classes + [IsAgent]
+    permission_classes = HelpdeskAPIMixin.permission_classes + [IsAgent, CanViewClients]
     queryset = Client.objects.prefetch_related(
         Prefetch("domains", queryset=ClientDomain.objects.order_by("domain"))
     ).order_by("name", "id")
@@ -104,7 +104,7 @@ class ClientList(ReferenceListView):
 
 class ProjectList(ReferenceListView):
     serializer_class = ProjectSerializer
-    permission_classes = HelpdeskAPIMixin.permission_classes + [IsAgent]
+    permission_classes = HelpdeskAPIMixin.permission_classes + [IsAgent, CanViewProjects]
     queryset = Project.objects.order_by("client_id", "name", "id")
     filterset_class = ProjectFilterSet
     filter_backends = HelpdeskAPIMixin.filter_backends
@@ -121,7 +121,7 @@ class CannedReplyList(ReferenceListView):
     queryset = CannedReply.objects.none()
 
     def get_queryset(self) -> QuerySet[CannedReply]:
-        return canned_reply_list(user=self.request.user).order_by("title", "id")
+        return selectors.canned_reply_list(user=self.request.user).order_by("title", "id")
 
     def row(self, c: CannedReply) -> dict[str, Any]:
         return {"id": c.pk, "title": c.title, "body": c.body, "shared": c.is_shared, "status_id": c.status_id,

@@ -20,15 +20,16 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .. import permissions as perms
 from .. import selectors, services
 from ..conf import helpdesk_settings
-from ..models import Channel, Reply, Ticket
+from ..models import Channel, ReplyType, Ticket
 from ..permissions import can_delete_ticket, is_agent
 from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
 from .exceptions import ValidationFailed, from_django
 from .filters import TicketFilterSet
-from .permissions import IsAgent
+from .permissions import CanSync, IsAgent
 from .serializers import (
     REPLY_FIELD_NAMES,
     TICKET_FIELD_NAMES,
@@ -82,8 +83,8 @@ class SelectForm(forms.Form):
 @extend_schema_view(
     list=extend_schema(
         summary="List and search tickets",
-        description="Active tickets by default, newest first. Agents see every ticket; a client contact "
-        "only their client's.",
+        description="Active tickets by default, newest first. Agents see every ticket (of their departments, "
+        "if they are limited to some); a client contact only their client's.",
         parameters=[SELECT_PARAM, TAGS_ARRAY_PARAM],
         responses=TicketSerializer(many=True),
     ),
@@ -135,7 +136,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         """The bulk upsert is for agents only, whatever its mixin checks."""
         permissions = super().get_permissions()
         if self.action == "bulk_upsert":
-            permissions.append(IsAgent())
+            permissions += [IsAgent(), CanSync()]
         return permissions
 
     def get_queryset(self) -> Any:
@@ -187,6 +188,13 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         if not is_agent(self.request.user):
             raise PermissionDenied(_("Only agents can do this."))
 
+    def require(self, allowed: bool, permission: str) -> None:
+        """403 unless ``allowed`` (a ``helpdesk.permissions`` answer); names what is missing."""
+        if allowed:
+            return
+        self.require_agent()
+        raise PermissionDenied(_("This needs the permission: %(perm)s.") % {"perm": permission})
+
     def channel(self) -> str:
         return Channel.API if is_key_request(self.request) else Channel.WEB
 
@@ -224,6 +232,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         contact_client = None
         if not is_agent(user):
             contact_client = user.helpdesk_contact.client
+        else:
+            self.require(perms.can_add_ticket(user), "helpdesk.add_ticket")
         data = self.validated(TicketCreateSerializer, contact_client=contact_client)
         try:
             ticket = services.ticket_create(
@@ -248,7 +258,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
-        self.require_agent()
+        self.require(perms.can_change_ticket(request.user, ticket), "helpdesk.change_ticket")
         serializer = TicketUpdateSerializer(
             ticket, data=request.data, partial=True, context=self.get_serializer_context()
         )
@@ -273,7 +283,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
-        if not can_delete_ticket(request.user):
+        if not can_delete_ticket(request.user, ticket):
             raise PermissionDenied(_("Deleting tickets needs the helpdesk.delete_ticket permission."))
         services.ticket_delete(ticket=ticket, by=request.user)
         return Response(status=http.HTTP_204_NO_CONTENT)
@@ -287,7 +297,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     )
     def set_status(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
-        self.require_agent()
+        self.require(perms.can_change_ticket(request.user, ticket), "helpdesk.change_ticket")
         data = self.validated(TicketStatusWriteSerializer)
         services.ticket_change_status(ticket=ticket, status=data["status"], by=request.user, silent=True)
         return self.ticket_response(ticket)
@@ -295,7 +305,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Archive (agents)", request=None, responses=TicketSerializer)
     def archive(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
-        self.require_agent()
+        self.require(perms.can_archive_ticket(request.user, ticket), "helpdesk.archive_ticket")
         self.validated(EmptySerializer)
         services.ticket_archive(ticket=ticket, by=request.user)
         return self.ticket_response(ticket)
@@ -322,7 +332,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Restore from the archive (agents)", request=None, responses=TicketSerializer)
     def restore(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
-        self.require_agent()
+        self.require(perms.can_archive_ticket(request.user, ticket), "helpdesk.archive_ticket")
         self.validated(EmptySerializer)
         services.ticket_restore(ticket=ticket, by=request.user)
         return self.ticket_response(ticket)
@@ -333,7 +343,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     )
     def set_tags(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
-        self.require_agent()
+        self.require(perms.can_change_ticket(request.user, ticket), "helpdesk.change_ticket")
         data = self.validated(TicketTagsWriteSerializer)
         try:
             services.ticket_set_tags(ticket=ticket, tags=data["tags"], by=request.user)
@@ -362,6 +372,14 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     def _post_reply(self, request: Request, ticket: Ticket) -> Response:
         data = self.validated(ReplyWriteSerializer)
+        user = request.user
+        if data["ticketreply_type"] == ReplyType.NOTE:
+            # A contact's note stays the service's 422 ("only agents"); an agent lacking
+            # the permission is refused here.
+            if is_agent(user):
+                self.require(perms.can_add_note(user, ticket), "helpdesk.change_ticket and helpdesk.add_note")
+        else:
+            self.require(perms.can_add_reply(user, ticket), "helpdesk.change_ticket and helpdesk.add_reply")
         try:
             reply = services.reply_post(
                 ticket=ticket,
@@ -381,11 +399,11 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     )
     def delete_reply(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
-        self.require_agent()
+        self.require(perms.can_delete_reply(request.user, ticket), "helpdesk.change_ticket and helpdesk.delete_reply")
         reply_id = str(kwargs.get("reply_id", ""))
         reply = None
         if reply_id.isdigit() and int(reply_id) < 2**63:
-            reply = Reply.objects.filter(pk=int(reply_id), ticket=ticket).first()
+            reply = selectors.reply_list(user=request.user, ticket=ticket).filter(pk=int(reply_id)).first()
         if reply is None:
             raise NotFound(_("Reply not found on this ticket."))
         services.reply_delete(reply=reply, by=request.user)
@@ -397,8 +415,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     )
     def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         ticket = self.get_object()
-        self.require_agent()
-        page = self.paginate_queryset(selectors.status_history(ticket=ticket))
+        self.require(perms.can_view_history(request.user, ticket), "helpdesk.view_statuschange")
+        page = self.paginate_queryset(selectors.status_history(ticket=ticket, user=request.user))
         return self.get_paginated_response([history_data(c) for c in page])
 
     def max_body_bytes(self, request: Any) -> int:

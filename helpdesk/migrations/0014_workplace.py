@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('helpdesk', '0009_search_rebuild_range'),
+        ('helpdesk', '0010_department_access'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -43,6 +43,7 @@ from ..models import Ticket
 from ..services import tags_get_or_create
 from .items import FIELDS, Item, parse_item
 from .resolve import (
+    check_access,
     check_duplicates,
     key_filter,
     lock_existing,
@@ -138,6 +139,7 @@ def _upsert(items: list[Item], *, by: Any) -> UpsertResult:
     # Items with errors are checked on too, so that each reports all its problems at once.
     objects = [i for i in items if i.is_object]
     statuses = resolve_reference_data(objects)
+    check_access(objects, by)
     resolve_clients_and_users(objects)
     valid = [i for i in items if not i.errors]
 

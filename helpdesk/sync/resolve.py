@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import helpdesk_settings
 from ..models import Client, ClientDomain, Contact, Department, Ticket, TicketStatus
+from .. import permissions
 from ..permissions import is_agent
 from .items import MISSING, Item, parse_id, shown
 
@@ -205,3 +206,30 @@ def resolve_clients_and_users(items: list[Item]) -> None:
                     "No client matches companyId, companyExternalId, domains or the email's domain; "
                     "give companyExternalId or domains to create one."
                 ))
+
+
+def check_access(items: list[Item], user: Any) -> None:
+    """What ``user`` may do, item by item (``helpdesk.permissions``): update a ticket only
+    with ``change_ticket`` and within their departments, create one only with
+    ``add_ticket``, and put a ticket only into a department they have. ``user`` None
+    (a command run without ``--user``) is the system: no check."""
+    if user is None:
+        return
+    may_add = permissions.can_add_ticket(user) and permissions.is_agent(user)
+    for item in items:
+        if not item.is_object or (item.by_id and item.existing is None):
+            continue
+        ticket = item.existing
+        if ticket is not None:
+            if not permissions.can_view_ticket(user, ticket):
+                item.error("_id" if item.by_id else "sourceId",
+                           _("This ticket is in a department you have no access to."))
+                continue
+            if not permissions.can_change_ticket(user, ticket):
+                item.error("non_field_errors", _("Updating tickets needs the helpdesk.change_ticket permission."))
+                continue
+        elif not may_add:
+            item.error("non_field_errors", _("Creating tickets needs the helpdesk.add_ticket permission."))
+            continue
+        if item.department is not None and not permissions.can_use_department(user, item.department):
+            item.error("departmentId", _("You have no access to this department."))

@@ -22,6 +22,7 @@ def test_every_model_is_registered_with_a_working_list(su_client, model, make_ti
     factories.ClientDomainFactory()
     factories.SLAPolicyFactory(calendar=factories.HolidayFactory().calendar)
     factories.CannedReplyFactory()
+    factories.AgentFactory(departments=[ticket.department])
     APIKey.objects.create_key(user=superuser, name="sync")
     opts = model._meta
     response = su_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))

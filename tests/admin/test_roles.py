@@ -50,7 +50,7 @@ def test_users_with_delete_permission_delete_through_the_service(su_client, make
 
 
 def test_staff_without_ticket_permissions_see_nothing(client, make_ticket):
-    client.force_login(factories.AgentFactory())
+    client.force_login(factories.StaffFactory())
     assert client.get(LIST).status_code == 403
     assert client.get(reverse("admin:helpdesk_ticket_overview")).status_code == 403
     assert client.get(reverse("admin:helpdesk_ticketoverview_changelist")).status_code == 403

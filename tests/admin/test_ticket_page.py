@@ -119,7 +119,7 @@ def test_reply_url_accepts_post_only_and_known_tickets(su_client, make_ticket):
 
 
 def test_reply_needs_the_permission(client, make_ticket):
-    viewer = factories.AgentFactory()
+    viewer = factories.StaffFactory()
     viewer.user_permissions.add(Permission.objects.get(codename="view_ticket"))
     client.force_login(viewer)
     ticket = make_ticket()

@@ -208,7 +208,7 @@ def test_export_csv_of_the_list_view_in_hand(su_client, superuser, make_ticket):
 
 
 def test_export_needs_view_permission(client, make_ticket):
-    user = factories.AgentFactory()
+    user = factories.StaffFactory()  # staff without the helpdesk's permissions
     client.force_login(user)
     assert client.get(reverse("admin:helpdesk_ticket_export")).status_code == 403
 

@@ -70,7 +70,13 @@ class TestAuth:
         c = key_client(agent)
         agent.is_active = False
         agent.save()
-        error(c.get("/api/tickets"), 401)
+        # Exactly a bad key's answer: nothing says the key itself is valid.
+        assert error(c.get("/api/tickets"), 401)["message"] == "Invalid, revoked or expired API key."
+
+    def test_staff_without_helpdesk_permissions_is_403(self, db):
+        c = key_client(factories.StaffFactory())
+        assert error(c.get("/api/tickets"), 403)["code"] == "permission_denied"
+        error(c.get("/api/tickets/1"), 403)
 
     def test_user_without_a_role_is_403(self, db):
         c = key_client(factories.UserFactory())

@@ -44,7 +44,7 @@ def test_tags_query_count(api, django_assert_max_num_queries):
     for _i in range(20):
         factories.TicketFactory(tags=[factories.TagFactory()])
     api.get("/api/tags")
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):  # + 2: the agent's permissions
         assert len(api.get("/api/tags?limit=100").json()["data"]) == 20
 
 

@@ -21,13 +21,13 @@
       var button = form.querySelector('button[type=submit]');
       var textarea = form.querySelector('textarea');
       var sync = function () {
-        var checked = form.querySelector('input[name=reply_type]:checked');
+        var checked = form.querySelector('input[name=reply_type]:checked, input[name=type]:checked');
         var note = checked && checked.value === 'note';
         form.classList.toggle('hd-is-note', note);
         button.textContent = note ? button.dataset.labelNote : button.dataset.labelReply;
         textarea.placeholder = note ? textarea.dataset.placeholderNote : textarea.dataset.placeholderReply;
       };
-      form.querySelectorAll('input[name=reply_type]').forEach(function (r) { r.addEventListener('change', sync); });
+      form.querySelectorAll('input[name=reply_type], input[name=type]').forEach(function (r) { r.addEventListener('change', sync); });
       sync();
     });
 
