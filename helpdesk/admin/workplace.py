@@ -267,6 +267,12 @@ class TicketPageMixin:
 
     def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
                         extra_context: dict | None = None) -> HttpResponse:
+        if request.method == "POST" and "_reply" in request.POST and "_continue" not in request.POST:
+            # "Send reply" is a save button (and stays on the page): Django 6.1 otherwise
+            # reads a POST without one of its own save buttons as the change form's action bar.
+            post = request.POST.copy()
+            post["_continue"] = "1"
+            request.POST = post
         extra_context = dict(extra_context or {})
         ticket = extra_context.get("ticket")
         if ticket is not None:
