@@ -33,6 +33,8 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DJANGO_DEBUG is off.")
     SECRET_KEY = "django-insecure-demo-only-key-never-use-in-production"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+# The address the demo's landing page gives for mailing the helpdesk.
+DEMO_MAILBOX = os.environ.get("DJANGO_DEMO_MAILBOX", "support@helpdesk.localhost")
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
@@ -79,6 +81,9 @@ if RQ_URL:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The admin and the API speak the visitor's language (Accept-Language) where the
+    # helpdesk ships a catalog.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -131,6 +136,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+LANGUAGES = [
+    ("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español"),
+    ("pt-br", "Português (Brasil)"), ("nl", "Nederlands"),
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -65,6 +65,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     for key in ("STATUS_ON_AGENT_REPLY", "STATUS_ON_CONTACT_REPLY"):
         if value[key] is not None and (not _whole(value[key]) or value[key] <= 0):
             errors.append(Error(f"HELPDESK {key} must be a status id or None.", id="helpdesk.E007"))
+    if not isinstance(value["MERGE_NOTIFY_REQUESTER"], bool):
+        errors.append(Error("HELPDESK MERGE_NOTIFY_REQUESTER must be True or False.", id="helpdesk.E009"))
+    waiting = value["WAITING_ON_CUSTOMER_STATUS_IDS"]
+    if isinstance(waiting, (str, bytes)) or not isinstance(waiting, (list, tuple, set, frozenset)) or not all(
+            _whole(v) and v > 0 for v in waiting):
+        errors.append(Error("HELPDESK WAITING_ON_CUSTOMER_STATUS_IDS must be a list of status ids.", id="helpdesk.E007"))
     # The bulk upsert's client and status rules (helpdesk.sync).
     if not isinstance(value["UPSERT_CREATE_CLIENTS"], bool):
         errors.append(Error("HELPDESK UPSERT_CREATE_CLIENTS must be True or False.", id="helpdesk.E009"))

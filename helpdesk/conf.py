@@ -72,6 +72,11 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_COUNT_LIMIT": 1000,
     # Seconds the admin overview's figures are cached (0 disables the cache).
     "OVERVIEW_CACHE_SECONDS": 60,
+    # Statuses meaning "we wait for the customer": the admin's "Waiting on customer" view.
+    "WAITING_ON_CUSTOMER_STATUS_IDS": [4],
+    # Merging a duplicate (services.ticket_merge) tells its requester (NOTIFIER's
+    # ticket_merged) only when True.
+    "MERGE_NOTIFY_REQUESTER": False,
     # Dotted path to the class that turns helpdesk events into notifications.
     "NOTIFIER": "helpdesk.notify.NullNotifier",
     # Seconds an Idempotency-Key is remembered (its first response replayed); then pruned.

@@ -329,6 +329,23 @@ class Ticket(models.Model):
     replies_count = models.PositiveIntegerField(_("replies"), default=0, editable=False)
     notes_count = models.PositiveIntegerField(_("notes"), default=0, editable=False)
 
+    # The SLA clock, kept by the services (``helpdesk.sla``): the policy that applies, when
+    # the first response and the resolution are due, and the pause while we wait on the
+    # customer (business minutes paused so far, and since when the clock stands still).
+    sla_policy = models.ForeignKey(
+        "SLAPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets",
+        verbose_name=_("SLA policy"), editable=False,
+    )
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True, editable=False)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True, editable=False)
+    sla_paused_at = models.DateTimeField(_("SLA paused since"), null=True, blank=True, editable=False)
+    sla_paused_minutes = models.PositiveIntegerField(_("SLA minutes paused"), default=0, editable=False)
+    # A duplicate merged into another ticket (``services.ticket_merge``) points at it.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_tickets",
+        verbose_name=_("merged into"), editable=False,
+    )
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("ticket")
@@ -359,6 +376,15 @@ class Ticket(models.Model):
             models.Index(
                 fields=["status", "department", "priority", "id"], name="hd_ticket_active_breakdown",
                 condition=models.Q(active_state="active"),
+            ),
+            # "Breaching SLA": the due times of tickets whose clock runs, nothing else.
+            models.Index(
+                fields=["first_response_due_at"], name="hd_ticket_first_response_due",
+                condition=models.Q(first_response_at__isnull=True, sla_paused_at__isnull=True, closed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolution_due_at"], name="hd_ticket_resolution_due",
+                condition=models.Q(sla_paused_at__isnull=True, closed_at__isnull=True),
             ),
         ]
 
@@ -728,3 +754,140 @@ class Mailbox(models.Model):
         return self.name
 # The webhook tables live with the events code; imported here so they are this app's models.
 from .events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: E402,F401
+
+
+# -- SLAs: business-hours calendars and first-response / resolution targets ---------------
+
+def _validate_time_zone(value: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("Enter a time zone name such as Europe/Berlin.")) from None
+
+
+def _validate_working_days(value: str) -> None:
+    if not value or any(ch not in "1234567" for ch in value) or len(set(value)) != len(value):
+        raise ValidationError(_("Enter the working days as ISO weekday digits, e.g. 12345 for Monday to Friday."))
+
+
+class BusinessCalendar(models.Model):
+    """When the clock of an SLA runs: working days and hours in a time zone, minus holidays."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[_validate_time_zone])
+    working_days = models.CharField(
+        _("working days"), max_length=7, default="12345", validators=[_validate_working_days],
+        help_text=_("ISO weekdays: 1 is Monday, 7 is Sunday (12345 is Monday to Friday)."),
+    )
+    opens_at = models.TimeField(_("opens at"), default=datetime.time(9))
+    closes_at = models.TimeField(_("closes at"), default=datetime.time(17))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.opens_at is not None and self.closes_at is not None and self.opens_at >= self.closes_at:
+            raise ValidationError({"closes_at": _("A working day must close after it opens.")})
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="holidays", verbose_name=_("calendar")
+    )
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="helpdesk_holiday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
+
+
+class SLAPolicy(models.Model):
+    """First-response and resolution targets for the tickets it matches.
+
+    A ticket gets the most specific matching policy: one naming its client beats one
+    naming its department, which beats one for its priority alone (see ``helpdesk.sla``).
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, null=True, blank=True,
+                                                help_text=_("Empty: any priority."))
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, null=True, blank=True,
+                                   related_name="sla_policies", verbose_name=_("department"),
+                                   help_text=_("Empty: any department."))
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="sla_policies", verbose_name=_("client"), help_text=_("Empty: any client."))
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="policies", verbose_name=_("business calendar"),
+                                 help_text=_("Empty: the clock runs around the clock."))
+    first_response_minutes = models.PositiveIntegerField(_("first response within (minutes)"), null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(_("resolution within (minutes)"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.first_response_minutes is None and self.resolution_minutes is None:
+            raise ValidationError(_("Set a first-response target, a resolution target, or both."))
+
+
+class CannedReply(models.Model):
+    """A saved reply: text with placeholders (``{{ requester.first_name }}``), optionally
+    setting a status and adding tags when used. Personal (an owner) or shared (none)."""
+
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(
+        _("text"),
+        help_text=_("Placeholders: {{ ticket.id }}, {{ ticket.subject }}, {{ requester.first_name }}, "
+                    "{{ requester.name }}, {{ agent.first_name }}, {{ agent.name }}; {% if %} works too."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="helpdesk_canned_replies", verbose_name=_("owner"),
+        help_text=_("Empty: shared with every agent."),
+    )
+    status = models.ForeignKey(
+        TicketStatus, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("then set status"),
+    )
+    tags = models.CharField(_("then add tags"), max_length=255, blank=True, help_text=_("Comma-separated."))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_shared(self) -> bool:
+        return self.owner_id is None
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [part.strip() for part in self.tags.split(",") if part.strip()]
+
+    def clean(self) -> None:
+        from .canned import check_template
+
+        check_template(self.body)

@@ -30,6 +30,9 @@ class NullNotifier:
     def reply_posted(self, reply: Reply) -> None:
         pass
 
+    def ticket_merged(self, source: Ticket, target: Ticket) -> None:
+        """Sent only when ``MERGE_NOTIFY_REQUESTER`` is on."""
+
 
 class EmailNotifier(NullNotifier):
     """Mails the requester each public reply an agent posts (not notes, not API writes)."""
@@ -44,6 +47,18 @@ class EmailNotifier(NullNotifier):
         send_mail(
             subject=_("[Ticket #%(id)s] %(subject)s") % {"id": ticket.pk, "subject": ticket.subject},
             message=reply.text,
+            from_email=None,
+            recipient_list=[requester.email],
+        )
+
+    def ticket_merged(self, source: Ticket, target: Ticket) -> None:
+        requester = source.requester
+        if requester is None or not requester.email:
+            return
+        send_mail(
+            subject=_("[Ticket #%(id)s] %(subject)s") % {"id": source.pk, "subject": source.subject},
+            message=_("Your request #%(source)s was merged into #%(target)s (%(subject)s); we answer you there.")
+            % {"source": source.pk, "target": target.pk, "subject": target.subject},
             from_email=None,
             recipient_list=[requester.email],
         )

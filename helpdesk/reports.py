@@ -23,7 +23,7 @@ from .models import ActiveState, Department, Priority, Ticket, TicketStatus
 from .permissions import agent_department_ids, is_agent
 from .selectors import ticket_scope
 
-CACHE_KEY = "helpdesk:reports:overview:v1"
+CACHE_KEY = "helpdesk:reports:overview:v2"
 
 
 @dataclass
@@ -55,6 +55,14 @@ class Overview:
     daily: list[Day] = field(default_factory=list)
     median_first_response: datetime.timedelta | None = None
     median_resolution: datetime.timedelta | None = None
+    # SLA compliance over the period (None: no ticket had that target) and breaches now.
+    first_response_compliance: float | None = None
+    resolution_compliance: float | None = None
+    sla_measured: int = 0
+    breaching_now: int = 0
+    # Open tickets per agent, busiest first; and open tickets at the end of each day.
+    workload: list[Bucket] = field(default_factory=list)
+    backlog: list[int] = field(default_factory=list)
 
 
 class _Median(Aggregate):
@@ -175,6 +183,55 @@ def median_resolution(*, since: datetime.datetime, scope: Q | None = None) -> da
     return _median(qs, "created_at", "closed_at")
 
 
+def sla_compliance(
+    *, since: datetime.datetime, now: datetime.datetime, scope: Q | None = None,
+) -> tuple[float | None, float | None, int, int]:
+    """Share of targets met, in percent: first responses (tickets created since ``since``
+    whose response was due by now or given) and resolutions (tickets closed since
+    ``since``); how many targets were measured; and open tickets breaching now."""
+    from .sla import breaching_q
+
+    first = Ticket.objects.filter(scope or Q(), created_at__gte=since, first_response_due_at__isnull=False).filter(
+        Q(first_response_at__isnull=False) | Q(first_response_due_at__lt=now)
+    ).order_by().aggregate(
+        n=Count("id"), met=Count("id", filter=Q(first_response_at__lte=F("first_response_due_at"))),
+    )
+    resolved = Ticket.objects.filter(scope or Q(), closed_at__gte=since, resolution_due_at__isnull=False).order_by().aggregate(
+        n=Count("id"), met=Count("id", filter=Q(closed_at__lte=F("resolution_due_at"))),
+    )
+    breaching = Ticket.objects.filter(scope or Q(), breaching_q(now), active_state=ActiveState.ACTIVE).order_by().count()
+
+    def pct(row: dict[str, int]) -> float | None:
+        return round(100 * row["met"] / row["n"], 1) if row["n"] else None
+
+    return pct(first), pct(resolved), first["n"] + resolved["n"], breaching
+
+
+def agent_workload(open_statuses: list[TicketStatus] | None = None, scope: Q | None = None) -> list[Bucket]:
+    """Open tickets per assigned agent, busiest first (one grouped query and the names)."""
+    from django.contrib.auth import get_user_model
+
+    through = Ticket.assignees.through
+    rows = (
+        through.objects.filter(ticket__in=open_tickets(open_statuses, scope).values("pk"))
+        .order_by().values("user_id").annotate(n=Count("*"))
+    )
+    counts = {row["user_id"]: row["n"] for row in rows}
+    users = get_user_model().objects.filter(pk__in=counts)
+    buckets = [Bucket(label=u.get_full_name() or u.get_username(), count=counts[u.pk], key=u.pk) for u in users]
+    return sorted(buckets, key=lambda b: (-b.count, b.label))
+
+
+def backlog_by_day(daily: list[Day], open_now: int) -> list[int]:
+    """Open tickets at the end of each day, walked back from today's count with each
+    day's created and closed figures (no query of its own)."""
+    result, level = [], open_now
+    for day in reversed(daily):
+        result.append(max(level, 0))
+        level = level - day.created + day.closed
+    return list(reversed(result))
+
+
 def overview(*, days: int = 30, use_cache: bool = True, user: Any = None) -> Overview:
     """Everything the overview page shows, cached for ``OVERVIEW_CACHE_SECONDS``.
 
@@ -206,6 +263,8 @@ def overview(*, days: int = 30, use_cache: bool = True, user: Any = None) -> Ove
         daily = daily_created_closed(days=days, now=now, scope=scope)
         first_response = median_first_response(since=since, scope=scope)
         resolution = median_resolution(since=since, scope=scope)
+        fr_pct, res_pct, measured, breaching = sla_compliance(since=since, now=now, scope=scope)
+        workload = agent_workload(scope=scope)
     result = Overview(
         generated_at=now,
         days=days,
@@ -217,6 +276,12 @@ def overview(*, days: int = 30, use_cache: bool = True, user: Any = None) -> Ove
         daily=daily,
         median_first_response=first_response,
         median_resolution=resolution,
+        first_response_compliance=fr_pct,
+        resolution_compliance=res_pct,
+        sla_measured=measured,
+        breaching_now=breaching,
+        workload=workload,
+        backlog=backlog_by_day(daily, total),
     )
     if timeout:
         cache.set(key, result, timeout)

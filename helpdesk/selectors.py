@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from .models import Attachment, Client, Department, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
+from .models import Attachment, CannedReply, Client, Department, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
 from .permissions import (
     agent_department_ids,
     can_view_clients,
@@ -175,3 +175,10 @@ def attachment_get(*, user: Any, pk: Any) -> Attachment:
     ).exists():
         raise Attachment.DoesNotExist
     return attachment
+
+
+def canned_reply_list(*, user: Any) -> QuerySet[CannedReply]:
+    """The canned replies ``user`` may use: the shared ones and their own (agents only)."""
+    if not is_agent(user):
+        return CannedReply.objects.none()
+    return CannedReply.objects.filter(Q(owner__isnull=True) | Q(owner_id=user.pk)).select_related("status")

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce, Greatest, Least, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import refcache, signals
+from . import refcache, signals, sla
 from .conf import helpdesk_settings
 from .custom_fields import clean_custom_fields
 from .limits import MAX_ASSIGNEES, MAX_METADATA_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH
@@ -378,6 +378,7 @@ def ticket_create(
         closed_at=now if status.is_closed else None,
     )
     _record_status(ticket, from_status=None, to_status=status, by=creator, at=now)
+    ticket_refresh_sla(ticket=ticket, at=now)
     # A new ticket has no links yet: insert them, no diff to read first. Their names and
     # ids stay on the instance, so the API's answer and the webhook need no re-read.
     tag_rows = tags_get_or_create(cleaned["tags"]) if cleaned["tags"] else []
@@ -501,6 +502,8 @@ def ticket_update(*, ticket: Ticket, by: Any = None, silent: bool = False, **cha
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=[*values, "updated_at"])
     webhooks.emit("ticket.updated", ticket_id=ticket.pk)
+    if {"priority", "department", "client"} & set(values):
+        ticket_refresh_sla(ticket=ticket, at=ticket.updated_at)
     return ticket
 
 
@@ -535,6 +538,8 @@ def ticket_change_status(
         fields["closed_at"] = at
     elif not status.is_closed:
         fields["closed_at"] = None
+    # The SLA clock pauses while we wait on the customer and runs again when we do not.
+    fields.update(sla.ticket_sla_fields(current, at=at, status_id=status.pk, closed=status.is_closed))
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
     for name, value in fields.items():
         setattr(ticket, name, value)
@@ -796,3 +801,126 @@ def requester_for_mail(*, email: str, name: str = "") -> tuple[Any, Client]:
     if not user.is_staff:
         Contact.objects.get_or_create(user=user, defaults={"client": client})
     return user, client
+
+
+
+
+@transaction.atomic
+def ticket_refresh_sla(*, ticket: Ticket, at: datetime.datetime | None = None) -> Ticket:
+    """Pick the ticket's SLA policy again and store its due times and pause (``helpdesk.sla``).
+
+    The ticket services call it whenever what a policy depends on changes (creation,
+    priority, department, client, status); call it after changing policies or calendars.
+    """
+    current = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    fields = sla.ticket_sla_fields(current, at=at or timezone.now())
+    Ticket.objects.filter(pk=ticket.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    return ticket
+
+
+# -- canned replies and merging -------------------------------------------------------------
+
+@transaction.atomic
+def canned_reply_use(
+    *, canned: Any, ticket: Ticket, by: Any, text: str | None = None, silent: bool = False,
+) -> Reply:
+    """Post ``canned`` on ``ticket`` as ``by``: its text with the placeholders filled in
+    (or ``text``, the agent's edit of it), then its status and tags, if it sets any."""
+    from .canned import render
+
+    if not is_agent(by):
+        raise ValidationError({"canned_reply": [_("Only agents can use canned replies.")]})
+    if canned.owner_id is not None and canned.owner_id != getattr(by, "pk", None):
+        raise ValidationError({"canned_reply": [_("This canned reply belongs to another agent.")]})
+    body = text if text and text.strip() else render(canned.body, ticket=ticket, agent=by)
+    reply = reply_post(ticket=ticket, author=by, text=body, silent=silent)
+    if canned.status_id is not None:
+        ticket_change_status(ticket=ticket, status=canned.status, by=by, silent=silent)
+    if canned.tag_names:
+        ticket_add_tags(ticket=ticket, tags=canned.tag_names, by=by)
+    return reply
+
+
+def _recount(ticket: Ticket) -> None:
+    """Counters and reply dates from the rows (after replies moved between tickets)."""
+    from django.db.models import Count, Min, Q
+
+    figures = Reply.objects.filter(ticket_id=ticket.pk).aggregate(
+        replies=Count("id", filter=Q(type=ReplyType.REPLY)), notes=Count("id", filter=Q(type=ReplyType.NOTE)),
+        last=Max("created_at", filter=Q(type=ReplyType.REPLY)), first=Min("created_at", filter=Q(type=ReplyType.REPLY)),
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(
+        replies_count=figures["replies"], notes_count=figures["notes"], last_reply_at=figures["last"],
+    )
+    ticket.refresh_from_db(fields=["replies_count", "notes_count", "last_reply_at"])
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, by: Any, silent: bool = False) -> Ticket:
+    """Merge the duplicate ``source`` into ``target``.
+
+    The conversation (replies and notes) and tags move to the target, which gets the
+    source's opening message as a note; the source is closed, points at the target
+    (``merged_into``) and says so in a note: both conversations and both status
+    histories record the merge. The requester hears of it only with
+    ``MERGE_NOTIFY_REQUESTER`` (and never for a silent merge, e.g. from the API).
+    """
+    if not is_agent(by):
+        raise ValidationError({"target": [_("Only agents can merge tickets.")]})
+    if source.pk == target.pk:
+        raise ValidationError({"target": [_("A ticket cannot be merged into itself.")]})
+    _require(by, permissions.can_change_ticket, source, "helpdesk.change_ticket")
+    _require(by, permissions.can_change_ticket, target, "helpdesk.change_ticket")
+    locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    current_source, current_target = locked[source.pk], locked[target.pk]
+    if current_source.merged_into_id is not None:
+        raise ValidationError({"target": [_("Ticket #%(id)s was already merged into #%(to)s.")
+                                          % {"id": source.pk, "to": current_source.merged_into_id}]})
+    if current_target.merged_into_id is not None:
+        raise ValidationError({"target": [_("Ticket #%(id)s was merged into #%(to)s: merge into that one.")
+                                          % {"id": target.pk, "to": current_target.merged_into_id}]})
+    closed = TicketStatus.objects.filter(is_closed=True).order_by("order", "id").first()
+    if closed is None:
+        raise ValidationError({"target": [_("There is no closed status to give the merged ticket.")]})
+    Reply.objects.filter(ticket_id=source.pk).update(ticket_id=target.pk)
+    source_tags = list(current_source.tags.all())
+    if source_tags:
+        target.tags.add(*source_tags)
+    # Keep the earliest first response: the customer was answered then.
+    if current_source.first_response_at and (
+            current_target.first_response_at is None or current_source.first_response_at < current_target.first_response_at):
+        Ticket.objects.filter(pk=target.pk).update(first_response_at=current_source.first_response_at)
+    opening = _("Merged #%(id)s (%(subject)s) into this ticket. Its opening message:") % {
+        "id": source.pk, "subject": current_source.subject}
+    # The merge's own records: notes written here (not by ``reply_post``, whose permission
+    # to write notes the merging agent need not have); ``_recount`` settles the counters.
+    now = timezone.now()
+    opening_note = Reply.objects.create(ticket=target, author=by, type=ReplyType.NOTE, created_at=now,
+                                        text=f"{opening}\n\n{current_source.message or '—'}")
+    # Files go with their messages: the replies' with the replies, the opening message's
+    # with the note that now carries it. CC addresses join the target's list.
+    from .models import Attachment
+
+    Attachment.objects.filter(ticket_id=source.pk, reply__isnull=False).update(ticket_id=target.pk)
+    Attachment.objects.filter(ticket_id=source.pk, reply__isnull=True).update(ticket_id=target.pk, reply=opening_note)
+    if current_source.cc:
+        Ticket.objects.filter(pk=target.pk).update(cc=clean_cc([*(current_target.cc or []), *current_source.cc]))
+    Ticket.objects.filter(pk=source.pk).update(merged_into=target)
+    source.merged_into_id = target.pk
+    Reply.objects.create(ticket=source, author=by, type=ReplyType.NOTE, created_at=now,
+                         text=_("Merged into #%(id)s (%(subject)s).") % {"id": target.pk, "subject": current_target.subject})
+    Ticket.objects.filter(pk__in=[source.pk, target.pk]).update(updated_at=now)
+    ticket_change_status(ticket=source, status=closed, by=by, silent=True)
+    _recount(source)
+    _recount(target)
+    target.refresh_from_db()
+
+    def send() -> None:
+        signals.ticket_merged.send(sender=Ticket, source=source, target=target, by=by, silent=silent)
+        if not silent and helpdesk_settings.MERGE_NOTIFY_REQUESTER:
+            _notify("ticket_merged", source, target)
+
+    transaction.on_commit(send, robust=True)
+    return target

@@ -12,3 +12,5 @@ ticket_created = Signal()
 ticket_status_changed = Signal()
 #: sender=Reply, reply, ticket, by, silent
 reply_posted = Signal()
+#: sender=Ticket, source (the duplicate, now closed), target, by, silent
+ticket_merged = Signal()

@@ -1,5 +1,7 @@
 """factory_boy factories for every model, in one place."""
 
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -143,3 +145,38 @@ class ReplyFactory(factory.django.DjangoModelFactory):
     ticket = factory.SubFactory(TicketFactory)
     author = factory.SubFactory(AgentFactory)
     text = factory.Faker("paragraph")
+
+
+class BusinessCalendarFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.BusinessCalendar
+
+    name = factory.Sequence(lambda n: f"Office hours {n}")
+    time_zone = "Europe/Berlin"
+    working_days = "12345"
+
+
+class HolidayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Holiday
+
+    calendar = factory.SubFactory(BusinessCalendarFactory)
+    date = factory.Sequence(lambda n: datetime.date(2026, 12, 24) + datetime.timedelta(days=n))
+    name = "Holiday"
+
+
+class SLAPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.SLAPolicy
+
+    name = factory.Sequence(lambda n: f"Policy {n}")
+    first_response_minutes = 60
+    resolution_minutes = 480
+
+
+class CannedReplyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.CannedReply
+
+    title = factory.Sequence(lambda n: f"Canned {n}")
+    body = "Hi {{ requester.first_name }}, about ticket #{{ ticket.id }}: we are on it."

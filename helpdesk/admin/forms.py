@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
-from ..models import ReplyType, Ticket, TicketStatus
+from ..models import CannedReply, ReplyType, Ticket, TicketStatus
 from ..services import clean_cc, clean_tag_names
 
 
@@ -47,11 +47,37 @@ def last_change(ticket: Ticket) -> tuple[str, Any]:
     return name, ticket.updated_at
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one ``<input type="file" multiple>`` (Django's documented recipe):
+    a list, empty when none were chosen."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
 def split_tags(value: str) -> list[str]:
     return [part for part in (value or "").split(",") if part.strip()]
 
 
 class TicketAdminForm(forms.ModelForm):
+    """The ticket page's one form: the details and, on a saved ticket, the reply box.
+
+    The reply box sits beside the conversation but its fields belong to this form (HTML's
+    ``form`` attribute), so "Send reply" saves the details too and "Save" never drops a
+    reply being written: one submit, one transaction, nothing lost.
+    """
+
     #: The ticket's ``updated_at`` when the page was shown: saving over a newer change is refused.
     version = forms.CharField(widget=forms.HiddenInput, required=False)
     new_tags = forms.CharField(
@@ -59,6 +85,24 @@ class TicketAdminForm(forms.ModelForm):
         required=False,
         help_text=_("Comma-separated; created if they do not exist yet."),
     )
+    reply_text = forms.CharField(
+        label=_("Message"), required=False, strip=True,
+        widget=forms.Textarea(attrs={"rows": 5, "form": "ticket_form"}),
+    )
+    reply_type = forms.ChoiceField(
+        label=_("Type"), choices=ReplyType.choices, initial=ReplyType.REPLY, required=False,
+        widget=forms.RadioSelect(attrs={"form": "ticket_form"}),
+    )
+    reply_files = MultipleFileField(
+        label=_("Attach files"), required=False, widget=MultipleFileInput(attrs={"form": "ticket_form"}))
+    canned_reply = forms.ModelChoiceField(
+        label=_("Canned reply"), required=False, queryset=CannedReply.objects.none(),
+        widget=forms.Select(attrs={"form": "ticket_form"}),
+    )
+    #: The user the form is for (set by the admin's ``get_form``): whose canned replies to offer.
+    hd_user: Any = None
+    #: The submit button that sends the reply (its name is in the POST when it was pressed).
+    SEND_BUTTON = "_reply"
 
     cc_addresses = forms.CharField(
         label=_("CC"),
@@ -88,6 +132,21 @@ class TicketAdminForm(forms.ModelForm):
             return clean_cc(self.cleaned_data.get("cc_addresses") or "")
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["cc"]) from None
+        if self.hd_user is not None:
+            from ..selectors import canned_reply_list
+
+            self.fields["canned_reply"].queryset = canned_reply_list(user=self.hd_user)
+        if "status" in self.fields and self.instance.pk:
+            # On a saved ticket the status picker is rendered in the reply box, outside the <form>.
+            self.fields["status"].widget.attrs["form"] = "ticket_form"
+
+    def clean_reply_type(self) -> str:
+        return self.cleaned_data.get("reply_type") or ReplyType.REPLY
+
+    @property
+    def sending(self) -> bool:
+        """Whether the agent pressed "Send reply" (rather than one of the save buttons)."""
+        return self.is_bound and self.SEND_BUTTON in self.data
 
     def clean_new_tags(self) -> list[str]:
         return clean_tag_names(split_tags(self.cleaned_data.get("new_tags", "")))
@@ -134,6 +193,26 @@ class TicketAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if self.sending and not cleaned.get("reply_text") and not cleaned.get("canned_reply"):
+            self.add_error("reply_text", _("Write a message before sending; nothing was saved."))
+        if cleaned.get("reply_files"):
+            from ..attachments import IncomingFile, clean_files
+
+            if not (cleaned.get("reply_text") or cleaned.get("canned_reply")):
+                self.add_error("reply_files", _("Files go with a reply or note: write one; nothing was saved."))
+            else:
+                try:
+                    clean_files([IncomingFile.from_upload(f) for f in cleaned["reply_files"]])
+                except ValidationError as exc:
+                    self.add_error("reply_files", exc.message_dict["files"])
+        if (cleaned.get("reply_text") or cleaned.get("canned_reply")) and self.hd_user is not None and self.instance.pk:
+            from .. import permissions
+
+            kind = ReplyType.REPLY if cleaned.get("canned_reply") else cleaned.get("reply_type") or ReplyType.REPLY
+            allowed = (permissions.can_add_note if kind == ReplyType.NOTE else permissions.can_add_reply)(
+                self.hd_user, self.instance)
+            if not allowed:
+                self.add_error("reply_text", _("You may not post this kind of message on this ticket; nothing was saved."))
         client, project = cleaned.get("client"), cleaned.get("project")
         if client is not None and project is not None and project.client_id != client.pk:
             self.add_error("project", _("This project does not belong to the ticket's client."))
@@ -151,24 +230,6 @@ class TicketAdminForm(forms.ModelForm):
                     [f"{key}: {message}" for key, messages in exc.message_dict.items() for message in messages],
                 )
         return cleaned
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one ``<input type=file multiple>`` (Django's documented recipe)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
 
 
 class ReplyForm(forms.Form):
@@ -193,4 +254,12 @@ class TicketActionForm(ActionForm):
         required=False,
         max_length=50,
         widget=forms.TextInput(attrs={"placeholder": _("tag name"), "size": 14}),
+    )
+    # Text, not a number field: a wrong value gets the merge action's own message rather
+    # than Django's "No action selected."
+    merge_target = forms.CharField(
+        label=_("Into ticket #:"),
+        required=False,
+        max_length=25,
+        widget=forms.TextInput(attrs={"placeholder": _("ticket id"), "size": 8, "inputmode": "numeric"}),
     )

@@ -87,3 +87,35 @@ def duration_text(value: datetime.timedelta | None) -> str:
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min"
+
+
+#: The overview's date ranges (``?days=``), in days.
+OVERVIEW_DAYS = {"7": 7, "30": 30, "90": 90}
+
+
+def backlog_line(values: list[int]) -> dict[str, Any]:
+    """The open-ticket backlog as an SVG polyline in the chart's coordinates."""
+    top = nice_ceiling(max(values + [1]))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, 120
+    step = plot_w / max(len(values) - 1, 1)
+    points = " ".join(
+        f"{round(LEFT + i * step, 1)},{round(TOP + plot_h - plot_h * v / top, 1)}" for i, v in enumerate(values)
+    )
+    return {"points": points, "width": WIDTH, "height": TOP + plot_h + 8, "top": top, "left": LEFT,
+            "right": WIDTH - RIGHT, "baseline": TOP + plot_h, "first": values[0] if values else 0,
+            "last": values[-1] if values else 0}
+
+
+def percent_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:g} %"
+
+
+def overview_extras(data: Any, days: int) -> dict[str, Any]:
+    """The workplace's additions to the overview: ranges, SLA compliance, workload, backlog."""
+    return {
+        "day_choices": [{"days": n, "selected": n == days} for n in OVERVIEW_DAYS.values()],
+        "first_response_compliance": percent_text(data.first_response_compliance),
+        "resolution_compliance": percent_text(data.resolution_compliance),
+        "max_workload": max([b.count for b in data.workload] or [0]) or 1,
+        "backlog": backlog_line(data.backlog),
+    }

@@ -41,9 +41,12 @@ from .actions import TicketActionsMixin, error_messages, user_name
 from .busy import DatabaseBusyMixin
 from .filters import ActiveStateFilter, AssigneeFilter, DepartmentFilter, autocomplete_filter
 from .forms import ReplyForm, TicketActionForm, TicketAdminForm
-from .overview import chart, duration_text
+from .overview import OVERVIEW_DAYS, chart, duration_text, overview_extras
 from .pagination import EstimatedCountPaginator
 from .users import user_autocomplete_available
+from .workplace import (
+    AgentChoiceField, SLAFilter, TicketPageMixin, WorkingViewFilter, sla_line, when,
+)
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 PRIORITY_COLOURS = {Priority.NORMAL: "#64748b", Priority.HIGH: "#ea580c", Priority.URGENT: "#dc2626"}
@@ -77,17 +80,21 @@ def priority_badge(priority: int) -> str:
 
 
 @admin.register(Ticket)
-class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
+class TicketAdmin(DatabaseBusyMixin, TicketPageMixin, TicketActionsMixin, admin.ModelAdmin):
     form = TicketAdminForm
     action_form = TicketActionForm
+    # Eight columns fit beside the filters at 1280 px: client, department and requester are
+    # a second line under the subject (see ``TicketPageMixin.subject_line``).
     list_display = (
-        "ticket_id", "subject", "client", "department", "status_display", "priority_display",
-        "assignee_list", "requester_display", "updated_display", "reply_count",
+        "ticket_id", "subject_line", "status_display", "priority_display",
+        "assignee_list", "updated_display", "reply_count",
     )
     # One link per row: reversing the change URL is a noticeable share of rendering 50 rows.
-    list_display_links = ("subject",)
+    list_display_links = ("subject_line",)
     list_filter = (
+        WorkingViewFilter,
         ActiveStateFilter,
+        SLAFilter,
         "status",
         "priority",
         ("department", DepartmentFilter),
@@ -99,7 +106,9 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
     search_fields = ("subject", "message", "client__name", "requester__email")
     search_help_text = gettext_lazy("Search subject, message, client, requester email, or #id.")
     autocomplete_fields = ("client", "project", "tags")
-    ordering = ("-updated_at", "-id")
+    # Django appends "-pk" itself for a stable order; naming it here would put a "2" sort
+    # marker on the ID column.
+    ordering = ("-updated_at",)
     list_per_page = 50
     list_max_show_all = 500
     show_full_result_count = False
@@ -107,7 +116,8 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     readonly_fields = (
         "channel", "active_state", "creator", "replies_count", "notes_count",
-        "created_at", "updated_at", "status_changed_at", "first_response_at", "last_reply_at", "closed_at",
+        "created_at_display", "updated_at_display", "status_changed_at_display", "first_response_at_display",
+        "last_reply_at_display", "closed_at_display",
         "external_source", "external_id", "external_url",
     )
     fieldsets = (
@@ -117,8 +127,8 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         (gettext_lazy("Classification"), {"fields": (("type", "severity"), "product", "time_spent")}),
         (gettext_lazy("Custom fields and metadata"), {"fields": ("custom_fields", "metadata"), "classes": ("collapse",)}),
         (gettext_lazy("Dates"), {"fields": (
-            ("created_at", "updated_at"), ("status_changed_at", "closed_at"),
-            ("first_response_at", "last_reply_at"),
+            ("created_at_display", "updated_at_display"), ("status_changed_at_display", "closed_at_display"),
+            ("first_response_at_display", "last_reply_at_display"),
         )}),
         (gettext_lazy("Origin"), {
             "fields": (("channel", "active_state"), "creator", ("replies_count", "notes_count"),
@@ -126,7 +136,7 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
             "classes": ("collapse",),
         }),
     )
-    actions = ("assign_to_me", "unassign", "add_tag", "archive", "restore")
+    actions = ("assign_to_me", "unassign", "add_tag", "merge_into", "archive", "restore")
 
     # -- reading ---------------------------------------------------------------------
 
@@ -181,6 +191,10 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         return field
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "assignees" and "widget" not in kwargs:
+            # Agents are tens, not thousands: a list of names to tick (everything else shows
+            # names too), never usernames from the user admin's autocomplete.
+            return AgentChoiceField(db_field, required=False)
         if db_field.name in self.user_fields and "widget" not in kwargs and not self._user_autocomplete(request):
             kwargs["widget"] = ManyToManyRawIdWidget(db_field.remote_field, self.admin_site)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
@@ -200,9 +214,9 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
     def ticket_id(self, obj: Ticket) -> str:
         return f"#{obj.pk}"
 
-    @admin.display(description=gettext_lazy("status"), ordering="status__order")
+    @admin.display(description=gettext_lazy("status · SLA"), ordering="status__order")
     def status_display(self, obj: Ticket) -> str:
-        return status_badge(obj.status)
+        return format_html("{}{}", status_badge(obj.status), sla_line(obj))
 
     @admin.display(description=gettext_lazy("priority"), ordering="priority")
     def priority_display(self, obj: Ticket) -> str:
@@ -228,13 +242,13 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
             text = _("just now")
         else:
             text = _("%(t)s ago") % {"t": timesince(stamp).split(",")[0]}
-        return format_html('<time datetime="{}" title="{}">{}</time>', stamp.isoformat(), stamp.strftime("%Y-%m-%d %H:%M"), text)
+        return format_html('<time datetime="{}" title="{}">{}</time>', stamp.isoformat(), when(obj.updated_at), text)
 
     @admin.display(description=gettext_lazy("replies"), ordering="replies_count")
     def reply_count(self, obj: Ticket) -> str:
         if obj.notes_count:
             notes = ngettext("%(n)d note", "%(n)d notes", obj.notes_count) % {"n": obj.notes_count}
-            return format_html('{} <span class="hd-muted">· {}</span>', obj.replies_count, notes)
+            return format_html('{} <span class="hd-muted hd-notes">{}</span>', obj.replies_count, notes)
         return str(obj.replies_count)
 
     # -- permissions -----------------------------------------------------------------
@@ -323,7 +337,9 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
             "can_post_reply": can_post_reply,
             "can_post_note": can_post_note,
             "reply_url": reverse("admin:helpdesk_ticket_reply", args=[ticket.pk]),
+            "merged_into": ticket.merged_into_id,
             "status_badge": status_badge(ticket.status),
+            "sla_line": sla_line(ticket, long=True),
             "priority_badge": priority_badge(ticket.priority),
         }
 
@@ -383,6 +399,9 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         # Work on a fresh row, not the form-modified instance, so no stale column is written.
         ticket = Ticket.objects.get(pk=obj.pk)
         changed = set(form.changed_data)
+        # The reply box is part of this form: its reply goes first, so a status picked
+        # beside "Send reply" wins over STATUS_ON_AGENT_REPLY, as the agent meant.
+        self.post_reply_from_form(request, form, ticket)
         if "status" in changed:
             services.ticket_change_status(ticket=ticket, status=data["status"], by=request.user)
         updates = {name: data[name] for name in UPDATABLE_FIELDS if name in changed}
@@ -481,7 +500,8 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
         """Open tickets by status, department and priority; 30 days of created vs closed."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        data = reports.overview(days=30, use_cache="refresh" not in request.GET, user=request.user)
+        days = OVERVIEW_DAYS.get(request.GET.get("days", ""), 30)
+        data = reports.overview(days=days, use_cache="refresh" not in request.GET, user=request.user)
         for bucket in data.by_status:
             bucket.colour = safe_colour(bucket.colour)
         changelist = reverse("admin:helpdesk_ticket_changelist")
@@ -501,6 +521,7 @@ class TicketAdmin(DatabaseBusyMixin, TicketActionsMixin, admin.ModelAdmin):
             "first_response": duration_text(data.median_first_response),
             "resolution": duration_text(data.median_resolution),
             "media": self.media,
+            **overview_extras(data, days),
         }
         return TemplateResponse(request, "admin/helpdesk/ticket/overview.html", context)
 

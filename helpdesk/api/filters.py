@@ -13,9 +13,11 @@ import django_filters as filters
 from django_filters import fields as django_filters_fields
 from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import QueryArrayWidget
 
+from .. import sla
 from ..models import ActiveState, Priority, Project, Ticket, TicketStatus
 from .exceptions import ValidationFailed
 from ..search import search_tickets
@@ -157,6 +159,12 @@ class TicketFilterSet(filters.FilterSet):
         max_length=200,
         help_text=_("Words matched against id, subject, message, replies, client name and requester email."),
     )
+    sla = filters.ChoiceFilter(
+        choices=[("breached", "breached"), ("soon", "soon"), ("paused", "paused"), ("none", "none")],
+        method="filter_sla",
+        help_text=_("breached (a target passed, clock running), soon (due within 2 h), paused "
+                    "(waiting on the customer) or none (no SLA)."),
+    )
     sort = filters.ChoiceFilter(
         choices=SORT_CHOICES,
         method="filter_noop",
@@ -226,6 +234,16 @@ class TicketFilterSet(filters.FilterSet):
         if value == "all":
             return queryset
         return queryset.filter(active_state=ActiveState(value))
+
+    def filter_sla(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        now = timezone.now()
+        if value == "breached":
+            return queryset.filter(sla.breaching_q(now))
+        if value == "soon":
+            return queryset.filter(sla.due_soon_q(now, datetime.timedelta(hours=2)))
+        if value == "paused":
+            return queryset.filter(closed_at__isnull=True, sla_paused_at__isnull=False)
+        return queryset.filter(first_response_due_at__isnull=True, resolution_due_at__isnull=True)
 
     def filter_search(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         return search_tickets(queryset, value, user=getattr(self.request, "user", None))

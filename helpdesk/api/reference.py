@@ -10,12 +10,13 @@ from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Client, ClientDomain, CustomField, Department, Project, Tag, TicketStatus
 from .. import selectors
+from ..models import CannedReply, Client, ClientDomain, CustomField, Department, Project, Tag, TicketStatus
 from .base import HelpdeskAPIMixin
 from .filters import ProjectFilterSet
 from .permissions import CanViewClients, CanViewProjects, IsAgent
 from .serializers import (
+    CannedReplySerializer,
     ClientSerializer,
     CustomFieldSerializer,
     DepartmentSerializer,
@@ -110,3 +111,18 @@ class ProjectList(ReferenceListView):
 
     def row(self, p: Project) -> dict[str, Any]:
         return {"id": p.pk, "name": p.name, "client_id": p.client_id}
+
+
+class CannedReplyList(ReferenceListView):
+    """The canned replies the caller may use (agents): shared ones and their own."""
+
+    serializer_class = CannedReplySerializer
+    permission_classes = HelpdeskAPIMixin.permission_classes + [IsAgent]
+    queryset = CannedReply.objects.none()
+
+    def get_queryset(self) -> QuerySet[CannedReply]:
+        return selectors.canned_reply_list(user=self.request.user).order_by("title", "id")
+
+    def row(self, c: CannedReply) -> dict[str, Any]:
+        return {"id": c.pk, "title": c.title, "body": c.body, "shared": c.is_shared, "status_id": c.status_id,
+                "tags": c.tag_names}

@@ -23,6 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import sla
 from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
 from ..limits import parse_id
@@ -71,6 +72,20 @@ def user_name(user: Any) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
+def sla_data(t: Ticket) -> dict[str, Any]:
+    """The ticket's ``sla`` object: its policy, due times, pause and where it stands now."""
+    state = sla.sla_state(t)
+    return {
+        "policy_id": t.sla_policy_id,
+        "first_response_due": dt(t.first_response_due_at),
+        "resolution_due": dt(t.resolution_due_at),
+        "paused": t.sla_paused_at is not None,
+        "state": state.state,
+        "target": state.target or None,
+        "due_at": dt(state.due_at),
+    }
+
+
 def ticket_data(t: Ticket, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The ticket object of API.md. Needs ``ticket_list``'s select/prefetch to stay query-free.
 
@@ -117,6 +132,7 @@ def ticket_data(t: Ticket, fields: tuple[str, ...] | None = None) -> dict[str, A
         "metadata": t.metadata or {},
         "cc": list(t.cc or []),
         "attachments": _message_attachments(t) if fields is None or "attachments" in fields else None,
+        "sla": sla_data(t),
     }
     return data if fields is None else {name: data[name] for name in fields}
 
@@ -241,6 +257,17 @@ class AttachmentSerializer(serializers.Serializer):
     url = serializers.CharField(help_text=_("GET it (authenticated) to download the file."))
 
 
+class TicketSLASerializer(serializers.Serializer):
+    policy_id = serializers.IntegerField(allow_null=True, help_text=_("The SLA policy that applies, or null."))
+    first_response_due = serializers.DateTimeField(allow_null=True)
+    resolution_due = serializers.DateTimeField(allow_null=True)
+    paused = serializers.BooleanField(help_text=_("True while the ticket waits on the customer."))
+    state = serializers.ChoiceField(choices=["none", "running", "breached", "paused", "met", "missed"])
+    target = serializers.ChoiceField(choices=["first_response", "resolution"], allow_null=True,
+                                     help_text=_("The next target the clock runs for."))
+    due_at = serializers.DateTimeField(allow_null=True, help_text=_("When that target is due."))
+
+
 class TicketSerializer(serializers.Serializer):
     """The ticket object (read)."""
 
@@ -269,6 +296,7 @@ class TicketSerializer(serializers.Serializer):
     metadata = serializers.DictField()
     cc = serializers.ListField(child=serializers.EmailField(), help_text=_("Addresses copied on the ticket's mail."))
     attachments = AttachmentSerializer(many=True, help_text=_("The files of the ticket's own message."))
+    sla = TicketSLASerializer()
 
     def to_representation(self, instance: Ticket) -> dict[str, Any]:
         return ticket_data(instance)
@@ -745,6 +773,20 @@ class TicketUpdateSerializer(TicketWriteSerializer):
 
 class TicketStatusWriteSerializer(StrictSerializer):
     status = StatusField(help_text=_("A status id (1 Open, 2 Closed, 3 On Hold, 4 Answered, 5 Customer Replied) or title."))
+
+
+class TicketMergeWriteSerializer(StrictSerializer):
+    target = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                      help_text=_("The id of the ticket this one is a duplicate of."))
+
+
+class CannedReplySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField(help_text=_("The text with its placeholders, e.g. {{ requester.first_name }}."))
+    shared = serializers.BooleanField(help_text=_("False: the caller's personal reply."))
+    status_id = serializers.IntegerField(allow_null=True, help_text=_("The status it sets, or null."))
+    tags = serializers.ListField(child=serializers.CharField(), help_text=_("The tags it adds."))
 
 
 class TicketTagsWriteSerializer(StrictSerializer):

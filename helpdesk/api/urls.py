@@ -41,6 +41,7 @@ urlpatterns = [
         TicketViewSet.as_view({"delete": "delete_reply"}),
         name="ticket-reply",
     ),
+    re_path(rf"^tickets/{ID}/merge/?$", TicketViewSet.as_view({"post": "merge"}), name="ticket-merge"),
     re_path(rf"^tickets/{ID}/history/?$", TicketViewSet.as_view({"get": "history"}), name="ticket-history"),
     re_path(r"^attachments/(?P<pk>[^/]+)/?$", AttachmentDownload.as_view(), name="attachment"),
     re_path(r"^departments/?$", reference.DepartmentList.as_view(), name="departments"),
@@ -55,6 +56,7 @@ urlpatterns = [
         WebhookViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
         name="webhook-detail",
     ),
+    re_path(r"^canned-replies/?$", reference.CannedReplyList.as_view(), name="canned-replies"),
     re_path(r"^schema/?$", SchemaView.as_view(), name="schema"),
     re_path(r"", NotFoundView.as_view(), name="not-found"),
 ]

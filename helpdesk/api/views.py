@@ -44,6 +44,7 @@ from .serializers import (
     RequesterRef,
     TicketCreateSerializer,
     TicketSerializer,
+    TicketMergeWriteSerializer,
     TicketStatusWriteSerializer,
     TicketTagsWriteSerializer,
     TicketUpdateSerializer,
@@ -140,6 +141,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
             "history": HistorySerializer,
             "archive": EmptySerializer,
             "restore": EmptySerializer,
+            "merge": TicketMergeWriteSerializer,
         }.get(self.action, TicketSerializer)
 
     def get_permissions(self) -> list[Any]:
@@ -371,6 +373,25 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         with unchanged(request, ticket):
             services.ticket_archive(ticket=ticket, by=request.user)
         return self.ticket_response(ticket)
+
+    @extend_schema(
+        summary="Merge into another ticket (agents)", request=TicketMergeWriteSerializer, responses=TicketSerializer,
+        description="Moves this duplicate's conversation and tags to `target`, closes it with a link "
+        "(`merged_into` in the admin, a note on both tickets) and returns the target. Never notifies anyone.",
+    )
+    def merge(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        source = self.get_object()
+        self.require_agent()
+        data = self.validated(TicketMergeWriteSerializer)
+        try:
+            target = self.ticket_queryset().get(pk=data["target"])
+        except Ticket.DoesNotExist:
+            raise ValidationFailed({"target": [_("Ticket not found.")]}) from None
+        try:
+            services.ticket_merge(source=source, target=target, by=request.user, silent=True)
+        except DjangoValidationError as exc:
+            raise from_django(exc, TICKET_FIELD_NAMES) from None
+        return self.ticket_response(target)
 
     @extend_schema(summary="Restore from the archive (agents)", request=None, responses=TicketSerializer)
     def restore(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -20,6 +20,8 @@ def test_every_model_is_registered_with_a_working_list(su_client, model, make_ti
     factories.ProjectFactory()
     factories.CustomFieldFactory()
     factories.ClientDomainFactory()
+    factories.SLAPolicyFactory(calendar=factories.HolidayFactory().calendar)
+    factories.CannedReplyFactory()
     factories.AgentFactory(departments=[ticket.department])
     APIKey.objects.create_key(user=superuser, name="sync")
     IdempotencyKey.objects.create(user=superuser, key="retry-1", fingerprint="f", status_code=201)

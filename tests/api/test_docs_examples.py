@@ -30,6 +30,7 @@ def docs_data(db):
     file = attachments_add(ticket=ticket, files=[IncomingFile.from_bytes("screenshot.png", b"\x89PNG\r\n\x1a\n")])[0]
     file.__class__.objects.filter(pk=file.pk).update(id=5)
     WebhookSubscription.objects.create(pk=1, url="https://crm.example.com/helpdesk-events", events=["*"])
+    factories.TicketFactory(pk=41, client=client, department=department, subject="Cannot log in (again)")
 
 
 def test_every_endpoint_has_an_example():
@@ -39,7 +40,7 @@ def test_every_endpoint_has_an_example():
         "/api/tickets/{id}/restore", "/api/tickets/{id}/tags", "/api/tickets/{id}/replies",
         "/api/tickets/{id}/replies/{reply_id}", "/api/tickets/{id}/history", "/api/departments", "/api/statuses",
         "/api/tags", "/api/custom-fields", "/api/clients", "/api/projects", "/api/schema", "/api/attachments/5",
-        "/api/webhooks", "/api/webhooks/1",
+        "/api/webhooks", "/api/webhooks/1", "/api/tickets/{id}/merge", "/api/canned-replies",
     ]:
         assert endpoint in paths
 

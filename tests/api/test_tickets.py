@@ -167,7 +167,7 @@ class TestRetrieve:
             "id", "subject", "message", "status", "priority", "source", "active_state", "department", "client",
             "project_id", "creator_id", "requester", "assignee_ids", "dates", "replies_count", "tags", "type",
             "severity", "product", "time_spent", "external", "custom_fields", "metadata",
-            "cc", "attachments",
+            "cc", "attachments", "sla",
         ]
         assert set(data["dates"]) == {"created", "last_updated", "status_changed", "first_response", "last_reply", "closed"}
 

@@ -35,7 +35,7 @@ def navigate(page, action):
 
 
 def visible_subjects(page):
-    return page.locator("#result_list .field-subject").all_inner_texts()
+    return page.locator("#result_list .field-subject_line .hd-subject").all_inner_texts()
 
 
 def test_agent_filters_replies_notes_and_changes_status(live_server, page, login, desk):
@@ -70,7 +70,7 @@ def test_agent_filters_replies_notes_and_changes_status(live_server, page, login
     page.wait_for_url(re.compile(rf"/ticket/{ticket.pk}/change/"))
     assert page.locator(".hd-ticket-head").inner_text().count("Globex") == 1
     page.fill("#id_reply_text", "We are on it; a fix ships today.")
-    page.locator("form#reply button[type=submit]").click()
+    page.locator("#reply button[type=submit]").click()
     page.wait_for_url(re.compile(r"#reply-\d+"))
     assert page.locator("ul.messagelist").inner_text().strip() == "Reply posted."
     agent_reply = page.locator("article.hd-msg-agent")
@@ -78,11 +78,11 @@ def test_agent_filters_replies_notes_and_changes_status(live_server, page, login
     assert "Alex Morgan" in agent_reply.inner_text()
 
     # An internal note looks different before and after posting.
-    page.locator("form#reply input[value=note]").check()
-    assert "hd-is-note" in page.locator("form#reply").get_attribute("class")
-    assert page.locator("form#reply button[type=submit]").inner_text() == "Add note"
+    page.locator("#reply input[value=note]").check()
+    assert "hd-is-note" in page.locator("#reply").get_attribute("class")
+    assert page.locator("#reply button[type=submit]").inner_text() == "Add note"
     page.fill("#id_reply_text", "Customer is on the enterprise plan.")
-    navigate(page, lambda: page.locator("form#reply button[type=submit]").click())
+    navigate(page, lambda: page.locator("#reply button[type=submit]").click())
     note = page.locator("article.hd-msg-note")
     assert note.count() == 1
     assert "Customer is on the enterprise plan." in note.inner_text()

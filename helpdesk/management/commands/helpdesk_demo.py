@@ -296,6 +296,37 @@ class Command(BaseCommand):
             self.projects.setdefault(project.client_id, []).append(project)
         self.statuses = {s.pk: s for s in TicketStatus.objects.all()}
         self.load_tickets(n_tickets)
+        self.load_workplace()
+
+    def load_workplace(self) -> None:
+        """SLA policies on office hours (and their due times on the demo tickets) and a few
+        shared canned replies, so the list, the ticket page and the overview show them."""
+        from ... import sla
+        from ...models import BusinessCalendar, CannedReply, SLAPolicy
+
+        calendar, _ = BusinessCalendar.objects.get_or_create(
+            name="Office hours (demo)", defaults={"time_zone": "Europe/Berlin", "working_days": "12345",
+                                                  "opens_at": datetime.time(8), "closes_at": datetime.time(18)})
+        for name, priority, cal, first, resolution in (
+            ("Normal (demo)", 1, calendar, 8 * 60, 5 * 10 * 60),
+            ("High (demo)", 2, calendar, 2 * 60, 2 * 10 * 60),
+            ("Urgent (demo)", 3, None, 60, 8 * 60),
+        ):
+            SLAPolicy.objects.get_or_create(name=name, defaults={
+                "priority": priority, "calendar": cal, "first_response_minutes": first, "resolution_minutes": resolution})
+        for title, body in (
+            ("Ask for a screenshot", "Hi {{ requester.first_name }},\n\nthanks for reaching out. Could you send us a "
+             "screenshot of the error and the time it happened?\n\n{{ agent.first_name }}"),
+            ("Fixed, please confirm", "Hi {{ requester.first_name }},\n\nwe deployed a fix for #{{ ticket.id }}. "
+             "Could you check whether it works for you now?\n\n{{ agent.first_name }}"),
+        ):
+            CannedReply.objects.get_or_create(title=title, owner=None, defaults={"body": body})
+        tickets = list(Ticket.objects.filter(client__in=self.clients))
+        for ticket in tickets:
+            for name, value in sla.ticket_sla_fields(ticket, at=self.now).items():
+                setattr(ticket, name, value)
+        Ticket.objects.bulk_update(tickets, ["sla_policy", "first_response_due_at", "resolution_due_at",
+                                             "sla_paused_at", "sla_paused_minutes"], batch_size=500)
 
     # --- tickets -------------------------------------------------------------------------
 

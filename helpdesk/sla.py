@@ -1,0 +1,197 @@
+"""SLA rules: which policy a ticket gets, business-time arithmetic on a calendar, and a
+ticket's SLA state ("due in 2 h", "breached 3 h ago", paused, met).
+
+Pure functions over rows already loaded; the services (``ticket_create``,
+``ticket_update``, ``ticket_change_status``) call ``ticket_sla_fields`` so the due times
+stored on each ticket stay true. Nothing here writes.
+
+The clock: a target of N minutes is N minutes of the policy's calendar's working time
+(around the clock without a calendar), counted from the ticket's creation, plus the
+business minutes the ticket spent waiting on the customer (``sla_paused_minutes``).
+While the ticket waits (``sla_paused_at`` set) the clock stands still.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import zoneinfo
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .conf import helpdesk_settings
+
+#: Business-time arithmetic never looks further than this many days ahead.
+MAX_DAYS = 3 * 366
+
+
+class Calendar:
+    """Working time of a ``BusinessCalendar`` row (or around the clock for None)."""
+
+    def __init__(self, row: Any = None) -> None:
+        self.row = row
+        if row is None:
+            return
+        self.tz = zoneinfo.ZoneInfo(row.time_zone)
+        self.days = {int(d) for d in row.working_days}
+        self.opens, self.closes = row.opens_at, row.closes_at
+        self.holidays = {h.date for h in row.holidays.all()}
+
+    def _windows(self, start: datetime.datetime):
+        """Working intervals (aware datetimes) from the day of ``start`` on."""
+        local = start.astimezone(self.tz)
+        day = local.date()
+        for _i in range(MAX_DAYS):
+            if day.isoweekday() in self.days and day not in self.holidays:
+                begin = datetime.datetime.combine(day, self.opens, self.tz)
+                end = datetime.datetime.combine(day, self.closes, self.tz)
+                if end > start:
+                    yield max(begin, start), end
+            day += datetime.timedelta(days=1)
+
+    def add(self, start: datetime.datetime, minutes: int) -> datetime.datetime | None:
+        """The moment ``minutes`` of working time after ``start`` (None past MAX_DAYS)."""
+        if self.row is None:
+            return start + datetime.timedelta(minutes=minutes)
+        left = datetime.timedelta(minutes=minutes)
+        for begin, end in self._windows(start):
+            if end - begin >= left:
+                return begin + left
+            left -= end - begin
+        return None
+
+    def minutes_between(self, start: datetime.datetime, end: datetime.datetime) -> int:
+        """Whole working minutes from ``start`` to ``end``."""
+        if end <= start:
+            return 0
+        if self.row is None:
+            return int((end - start).total_seconds() // 60)
+        total = datetime.timedelta()
+        for begin, stop in self._windows(start):
+            if begin >= end:
+                break
+            total += min(stop, end) - begin
+        return int(total.total_seconds() // 60)
+
+
+def policy_for(ticket: Any) -> Any:
+    """The most specific active policy matching the ticket: client, then department, then priority."""
+    from .models import SLAPolicy
+
+    candidates = SLAPolicy.objects.filter(
+        Q(priority__isnull=True) | Q(priority=ticket.priority),
+        Q(department__isnull=True) | Q(department_id=ticket.department_id),
+        Q(client__isnull=True) | Q(client_id=ticket.client_id),
+        is_active=True,
+    ).select_related("calendar")
+    best, best_score = None, -1
+    for policy in candidates.order_by("id"):
+        score = (4 if policy.client_id else 0) + (2 if policy.department_id else 0) + (1 if policy.priority else 0)
+        if score > best_score:
+            best, best_score = policy, score
+    return best
+
+
+def is_waiting(status_id: int) -> bool:
+    return status_id in set(helpdesk_settings.WAITING_ON_CUSTOMER_STATUS_IDS)
+
+
+def ticket_sla_fields(ticket: Any, *, at: datetime.datetime, status_id: int | None = None,
+                      closed: bool | None = None) -> dict[str, Any]:
+    """The SLA columns ``ticket`` should have at ``at`` (for ``status_id`` if it is changing).
+
+    Picks the policy again (priority, department or client may have changed), settles a
+    pause that ends or starts now, and computes both due times from the creation date.
+    """
+    status_id = ticket.status_id if status_id is None else status_id
+    closed = ticket.closed_at is not None if closed is None else closed
+    policy = policy_for(ticket)
+    calendar = Calendar(policy.calendar if policy else None)
+    paused_at, paused = ticket.sla_paused_at, ticket.sla_paused_minutes or 0
+    waiting = is_waiting(status_id) and not closed
+    if paused_at is not None and not waiting:
+        paused += calendar.minutes_between(paused_at, at)
+        paused_at = None
+    elif paused_at is None and waiting:
+        paused_at = at
+    fields: dict[str, Any] = {
+        "sla_policy": policy, "sla_paused_at": paused_at, "sla_paused_minutes": paused,
+        "first_response_due_at": None, "resolution_due_at": None,
+    }
+    if policy is None:
+        return fields
+    if policy.first_response_minutes is not None:
+        fields["first_response_due_at"] = calendar.add(ticket.created_at, policy.first_response_minutes + paused)
+    if policy.resolution_minutes is not None:
+        fields["resolution_due_at"] = calendar.add(ticket.created_at, policy.resolution_minutes + paused)
+    return fields
+
+
+def breaching_q(now: datetime.datetime) -> Q:
+    """Open tickets whose clock runs and whose next target has passed."""
+    running = Q(closed_at__isnull=True, sla_paused_at__isnull=True)
+    return running & (
+        Q(first_response_at__isnull=True, first_response_due_at__lt=now) | Q(resolution_due_at__lt=now)
+    )
+
+
+def due_soon_q(now: datetime.datetime, within: datetime.timedelta) -> Q:
+    """Open tickets whose clock runs and whose next target falls in the next ``within``."""
+    running = Q(closed_at__isnull=True, sla_paused_at__isnull=True)
+    soon = now + within
+    return running & (
+        Q(first_response_at__isnull=True, first_response_due_at__gte=now, first_response_due_at__lt=soon)
+        | (Q(first_response_at__isnull=False) | Q(first_response_due_at__isnull=True))
+        & Q(resolution_due_at__gte=now, resolution_due_at__lt=soon)
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class SLAState:
+    """What an agent needs to know about a ticket's SLA."""
+
+    state: str  # "none", "running", "breached", "paused", "met", "missed"
+    target: str  # "first_response", "resolution" or ""
+    due_at: datetime.datetime | None
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "target": self.target or None, "due_at": self.due_at}
+
+
+def _span(delta: datetime.timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    if minutes < 60:
+        return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
+    hours = minutes // 60
+    if hours < 48:
+        return ngettext("%(n)d h", "%(n)d h", hours) % {"n": hours}
+    return ngettext("%(n)d day", "%(n)d days", hours // 24) % {"n": hours // 24}
+
+
+def sla_state(ticket: Any, *, now: datetime.datetime | None = None) -> SLAState:
+    """The ticket's next target and where it stands, from the stored due times."""
+    now = now or timezone.now()
+    first_due, resolution_due = ticket.first_response_due_at, ticket.resolution_due_at
+    if first_due is None and resolution_due is None:
+        return SLAState("none", "", None, "")
+    if ticket.closed_at is not None:
+        missed = (resolution_due is not None and ticket.closed_at > resolution_due) or (
+            first_due is not None and (ticket.first_response_at or ticket.closed_at) > first_due)
+        return SLAState("missed", "", None, _("SLA missed")) if missed else SLAState("met", "", None, _("SLA met"))
+    if ticket.first_response_at is None and first_due is not None:
+        target, due = "first_response", first_due
+    elif resolution_due is not None:
+        target, due = "resolution", resolution_due
+    else:
+        return SLAState("met", "first_response", None, _("responded in time")
+                        if ticket.first_response_at <= first_due else _("response late"))
+    if ticket.sla_paused_at is not None:
+        return SLAState("paused", target, None, _("paused (waiting on customer)"))
+    if due <= now:
+        return SLAState("breached", target, due, _("breached %(t)s ago") % {"t": _span(now - due)})
+    return SLAState("running", target, due, _("due in %(t)s") % {"t": _span(due - now)})
