@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from django.db import connection  # noqa: F401 - read by the skipif condition below
 
 ROOT = Path(__file__).resolve().parent.parent
 
