@@ -126,12 +126,6 @@ class TicketAdminForm(forms.ModelForm):
             self.fields["version"].initial = ticket_version(self.instance.updated_at)
         if "cc_addresses" in self.fields:
             self.initial.setdefault("cc_addresses", ", ".join(self.instance.cc or []))
-
-    def clean_cc_addresses(self) -> list[str]:
-        try:
-            return clean_cc(self.cleaned_data.get("cc_addresses") or "")
-        except ValidationError as exc:
-            raise ValidationError(exc.message_dict["cc"]) from None
         if self.hd_user is not None:
             from ..selectors import canned_reply_list
 
@@ -139,6 +133,12 @@ class TicketAdminForm(forms.ModelForm):
         if "status" in self.fields and self.instance.pk:
             # On a saved ticket the status picker is rendered in the reply box, outside the <form>.
             self.fields["status"].widget.attrs["form"] = "ticket_form"
+
+    def clean_cc_addresses(self) -> list[str]:
+        try:
+            return clean_cc(self.cleaned_data.get("cc_addresses") or "")
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["cc"]) from None
 
     def clean_reply_type(self) -> str:
         return self.cleaned_data.get("reply_type") or ReplyType.REPLY

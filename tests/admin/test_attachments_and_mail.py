@@ -2,6 +2,8 @@
 reply form (limits refused with a message, nothing half-written), the CC field, the mail
 log, the quarantine (download, ingest again) and mailboxes."""
 
+import re
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -12,17 +14,25 @@ from tests import factories
 from tests.mail.conftest import corpus
 
 
-def test_reply_form_uploads_files_and_the_page_lists_them(su_client, make_ticket):
+def test_reply_box_uploads_files_and_the_page_lists_them(su_client, make_ticket):
+    """An agent attaches files in the one-form reply box (form="ticket_form", multipart) and
+    the ticket page lists them with download links."""
+    from tests.admin.test_ticket_page import form_data
+
     ticket = make_ticket()
     attachments_add(ticket=ticket, files=[IncomingFile.from_bytes("original.txt", b"o")])
-    r = su_client.post(reverse("admin:helpdesk_ticket_reply", args=[ticket.pk]), {
-        "type": "note", "text": "see file", "files": [SimpleUploadedFile("a.txt", b"aa"), SimpleUploadedFile("b.txt", b"b")],
-    })
+    url = reverse("admin:helpdesk_ticket_change", args=[ticket.pk])
+    page = su_client.get(url).content.decode()
+    assert re.search(r'<form[^>]*enctype="multipart/form-data"[^>]*id="ticket_form"', page)
+    assert re.search(r'<input type="file" name="reply_files"[^>]*multiple[^>]*form="ticket_form"', page)
+    version = su_client.get(url).context["adminform"].form["version"].value()
+    r = su_client.post(url, form_data(
+        ticket, version=version, reply_type="note", reply_text="see file", _reply="1",
+        reply_files=[SimpleUploadedFile("a.txt", b"aa"), SimpleUploadedFile("b.txt", b"b")]))
     assert r.status_code == 302
     reply = Reply.objects.get(ticket=ticket)
-    assert sorted(a.filename for a in reply.attachments.all()) == ["a.txt", "b.txt"]
-    page = su_client.get(reverse("admin:helpdesk_ticket_change", args=[ticket.pk])).content.decode()
-    assert 'enctype="multipart/form-data"' in page and 'name="files"' in page
+    assert reply.is_note and sorted(a.filename for a in reply.attachments.all()) == ["a.txt", "b.txt"]
+    page = su_client.get(url).content.decode()
     for name in ("original.txt", "a.txt", "b.txt"):
         assert name in page
     file = reply.attachments.get(filename="a.txt")
@@ -30,6 +40,32 @@ def test_reply_form_uploads_files_and_the_page_lists_them(su_client, make_ticket
     assert link in page
     download = su_client.get(link)
     assert b"".join(download.streaming_content) == b"aa" and download["X-Content-Type-Options"] == "nosniff"
+
+
+def test_reply_box_refuses_a_file_over_the_limit_and_saves_nothing(su_client, make_ticket, settings):
+    from tests.admin.test_ticket_page import form_data
+
+    settings.HELPDESK = {"ATTACHMENT_MAX_BYTES": 3}
+    ticket = make_ticket()
+    url = reverse("admin:helpdesk_ticket_change", args=[ticket.pk])
+    r = su_client.post(url, form_data(ticket, subject="Edited", reply_text="too big", _reply="1",
+                                      reply_files=[SimpleUploadedFile("big.txt", b"abcdef")]))
+    assert r.status_code == 200 and "big.txt is 6 bytes; the limit is 3." in r.content.decode()
+    assert not Reply.objects.filter(ticket=ticket).exists()
+    assert Ticket.objects.get(pk=ticket.pk).subject == ticket.subject
+
+
+def test_reply_view_uploads_files(client, make_ticket):
+    """The reply view (the separate form for those who may reply but not edit) takes ``files``."""
+    ticket = make_ticket()
+    user = factories.SuperuserFactory()
+    client.force_login(user)
+    r = client.post(reverse("admin:helpdesk_ticket_reply", args=[ticket.pk]), {
+        "type": "note", "text": "see file", "files": [SimpleUploadedFile("a.txt", b"aa"), SimpleUploadedFile("b.txt", b"b")],
+    })
+    assert r.status_code == 302
+    reply = Reply.objects.get(ticket=ticket)
+    assert sorted(a.filename for a in reply.attachments.all()) == ["a.txt", "b.txt"]
 
 
 def test_an_attachment_of_another_ticket_is_not_served_under_this_one(su_client, make_ticket):

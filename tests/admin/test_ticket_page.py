@@ -312,3 +312,18 @@ def test_saving_over_a_newer_change_is_refused_and_names_who_made_it(su_client, 
     r = su_client.post(change_url(ticket), form_data(stale, subject="My edit", version=fresh))
     assert r.status_code == 302, r.content[:2000]
     assert Ticket.objects.get(pk=ticket.pk).subject == "My edit"
+
+
+def test_send_reply_over_a_newer_change_is_refused_and_keeps_the_reply(su_client, make_ticket, group_agent):
+    """The one-form page: "Send reply" saves the details too, so a stale page refuses it whole."""
+    ticket = make_ticket()
+    shown = su_client.get(change_url(ticket)).context["adminform"].form["version"].value()
+    services.ticket_change_status(ticket=ticket, status=TicketStatus.objects.get(pk=3), by=group_agent)
+    stale = Ticket.objects.get(pk=ticket.pk)
+    r = su_client.post(change_url(ticket), form_data(
+        stale, subject="My edit", version=shown, reply_text="On it", _reply="1"))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "Sam Rivera changed this ticket at" in html
+    assert ">On it</textarea>" in html  # the reply being written is still in the box
+    assert not ticket.replies.exists() and Ticket.objects.get(pk=ticket.pk).subject == "Cannot log in"

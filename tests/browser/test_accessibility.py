@@ -82,13 +82,15 @@ def test_every_main_action_is_reachable_by_keyboard(live_server, page, login, de
     for _ in range(60):
         page.keyboard.press("Tab")
         reached.add(page.evaluate("() => document.activeElement.name || document.activeElement.id"))
-    for name in ("reply_type", "canned_reply", "reply_text", "status", "_reply"):
+    for name in ("reply_type", "canned_reply", "reply_text", "reply_files", "status", "_reply"):
         assert name in reached, (name, reached)
     # Type a reply and send it from the keyboard.
     page.focus("#id_reply_text")
     page.keyboard.type("Sent from the keyboard.")
+    page.keyboard.press("Tab")  # Attach files
     page.keyboard.press("Tab")  # the status picker
     page.keyboard.press("Tab")  # Send reply
+    assert page.evaluate("() => document.activeElement.name") == "_reply"
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert ticket.replies.filter(text="Sent from the keyboard.").exists()
