@@ -135,6 +135,7 @@ def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any
                 for option in body.get("oneOf", []):
                     if option.get("type") == "array":
                         option["maxItems"] = helpdesk_settings.UPSERT_MAX_ITEMS
+    _files_in_multipart(result)
     return result
 
 
@@ -160,15 +161,11 @@ def _form_bodies(result: dict[str, Any], operation: dict[str, Any]) -> None:
         schema = content.get("schema", {})
         ref = schema.get("$ref", "")
         component = components.get(ref.rsplit("/", 1)[-1], {}) if ref else schema
-        is_form = media_type in ("application/x-www-form-urlencoded", "multipart/form-data")
-        if not is_form and "files" not in component.get("properties", {}):
-            continue
+        if media_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            continue  # JSON keeps the component (``_files_in_multipart`` takes its files away)
         schema = copy.deepcopy(component)
         if media_type != "multipart/form-data":
             schema.get("properties", {}).pop("files", None)  # files need multipart
-        if not is_form:
-            content["schema"] = schema
-            continue
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             # A form field has no null: "" is the empty value (a blank project clears it).
@@ -181,6 +178,14 @@ def _form_bodies(result: dict[str, Any], operation: dict[str, Any]) -> None:
                 "description": "The JSON text of an object (blank: {}).",
             }
         content["schema"] = schema
+
+
+def _files_in_multipart(result: dict[str, Any]) -> None:
+    """The request components are the JSON bodies: JSON carries no files (the multipart
+    bodies, copied from them by ``_form_bodies``, keep ``files``)."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            component.get("properties", {}).pop("files", None)
 
 
 def _ticket_writes(result: dict[str, Any], statuses: list[str]) -> None:
