@@ -90,6 +90,8 @@ def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any
     from .views import MAX_SELECT, TICKET_FIELDS
 
     statuses = _status_values()
+    _ticket_writes(result, statuses)
+    _webhook_writes(result)
     _for_role(result, getattr(request, "user", None))
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request") and component.get("type") == "object":
@@ -115,6 +117,11 @@ def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any
                     param.update(_csv({"type": "string", "enum": statuses} if statuses else {"type": "string"}))
                 elif name == "search":
                     param["schema"] = {"type": "string", "maxLength": 200}
+                elif name in ("tags", "tags[]"):
+                    from .filters import MAX_LIST
+
+                    param["schema"] = {"type": "array", "maxItems": MAX_LIST,
+                                       "items": {"type": "string", "pattern": NO_NUL}}
             if method == "put" and path.endswith("/status") and statuses:
                 _status_body(operation, statuses)
             _form_bodies(result, operation)
@@ -128,6 +135,7 @@ def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any
                 for option in body.get("oneOf", []):
                     if option.get("type") == "array":
                         option["maxItems"] = helpdesk_settings.UPSERT_MAX_ITEMS
+    _files_in_multipart(result)
     return result
 
 
@@ -143,24 +151,95 @@ def _status_body(operation: dict[str, Any], statuses: list[str]) -> None:
 
 def _form_bodies(result: dict[str, Any], operation: dict[str, Any]) -> None:
     """A form cannot send an empty list (``tags=`` is one empty tag): a required list
-    field of a form body needs one item at least."""
+    field of a form body needs one item at least. Only multipart carries ``files``, and a
+    form's ``metadata`` is the JSON text of an object (an object would be flattened into
+    other fields)."""
     import copy
 
     components = result.get("components", {}).get("schemas", {})
     for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
-        if media_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            continue
         schema = content.get("schema", {})
         ref = schema.get("$ref", "")
-        if ref:
-            schema = copy.deepcopy(components.get(ref.rsplit("/", 1)[-1], {}))
+        component = components.get(ref.rsplit("/", 1)[-1], {}) if ref else schema
+        if media_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            continue  # JSON keeps the component (``_files_in_multipart`` takes its files away)
+        schema = copy.deepcopy(component)
+        if media_type != "multipart/form-data":
+            schema.get("properties", {}).pop("files", None)  # files need multipart
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             # A form field has no null: "" is the empty value (a blank project clears it).
             prop.pop("nullable", None)
             if name in required and prop.get("type") == "array" and not prop.get("minItems"):
                 prop["minItems"] = 1
+        if "metadata" in schema.get("properties", {}):
+            schema["properties"]["metadata"] = {
+                "type": "string", "pattern": "^\\s*(\\{[\\s\\S]*\\})?\\s*$",
+                "description": "The JSON text of an object (blank: {}).",
+            }
         content["schema"] = schema
+
+
+def _files_in_multipart(result: dict[str, Any]) -> None:
+    """The request components are the JSON bodies: JSON carries no files (the multipart
+    bodies, copied from them by ``_form_bodies``, keep ``files``)."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            component.get("properties", {}).pop("files", None)
+
+
+def _ticket_writes(result: dict[str, Any], statuses: list[str]) -> None:
+    """The ticket write bodies as the server checks them: user ids are ids, at most
+    ``MAX_ASSIGNEES`` assignees, an email requester fits an address, the first status is
+    one of this database's, ``time_spent`` is minutes from 0 to 99999999."""
+    from ..limits import MAX_ASSIGNEES
+
+    for name, component in list(result.get("components", {}).get("schemas", {}).items()):
+        if not name.startswith(("TicketCreateRequest", "PatchedTicketUpdateRequest")):
+            continue
+        props = component.get("properties", {})
+        if "requester" in props:
+            props["requester"]["oneOf"] = [dict(_ID), {"type": "string", "format": "email", "maxLength": 254}]
+        if "assignee_ids" in props:
+            props["assignee_ids"]["items"] = dict(_ID)
+            props["assignee_ids"]["maxItems"] = MAX_ASSIGNEES
+            props["assignee_ids"]["uniqueItems"] = True
+        if "status" in props and statuses:
+            ids = [int(s) for s in statuses if s.isdigit()]
+            titles = [s for s in statuses if not s.isdigit()]
+            props["status"]["oneOf"] = [{"type": "integer", "enum": ids},
+                                        {"type": "string", "enum": titles + [str(i) for i in ids]}]
+        if "metadata" in props:
+            # Kept as JSON (PostgreSQL's jsonb): no NUL in any key or text, at any depth
+            # (OpenAPI 3.0 has no propertyNames: the keys' rule is in the description).
+            schemas = result["components"]["schemas"]
+            schemas.setdefault("MetadataValue", {
+                "nullable": True, "description": "Any JSON value without NUL characters (in keys too).",
+                "anyOf": [
+                    {"type": "string", "pattern": NO_NUL}, {"type": "number"}, {"type": "boolean"},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/MetadataValue"}},
+                    {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/MetadataValue"}},
+                ],
+            })
+            props["metadata"]["additionalProperties"] = {"$ref": "#/components/schemas/MetadataValue"}
+        if "time_spent" in props:
+            # 0 to 99999999 with at most 6 decimals (DecimalField(max_digits=14, decimal_places=6)).
+            props["time_spent"]["pattern"] = "^(?!99999999\\.\\d*[1-9])(?:\\d{1,8}(?:\\.\\d{0,6})?|\\.\\d{1,6})$"
+
+
+def _webhook_writes(result: dict[str, Any]) -> None:
+    """Webhook bodies: ``events`` names known event types (or ``*``), ``url`` is http(s)."""
+    from ..events.webhooks import EVENTS
+
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.startswith(("WebhookWriteRequest", "PatchedWebhookWriteRequest")):
+            continue
+        props = component.get("properties", {})
+        if "events" in props:
+            props["events"]["items"] = {"type": "string", "enum": sorted(EVENTS) + ["*"]}
+            props["events"]["minItems"] = 1
+        if "url" in props:
+            props["url"]["pattern"] = "^https?://[^\\s\\x00]+$"
 
 
 #: Text cannot hold NUL characters (PostgreSQL refuses them; the API answers 422).
@@ -180,14 +259,19 @@ def _no_nul(prop: dict[str, Any]) -> None:
 
 def _for_role(result: dict[str, Any], user: Any) -> None:
     """The document describes what its reader may send: a contact opens tickets for their
-    own client (``ticket_clientid`` optional) and may not tag them."""
+    own client (``ticket_clientid`` optional) and may not tag them nor set the agents'
+    fields (``TicketWriteSerializer.AGENT_FIELDS``)."""
     from ..permissions import is_agent
 
     if user is None or not getattr(user, "is_authenticated", False) or is_agent(user):
         return
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.startswith("TicketCreateRequest"):
-            component.get("properties", {}).pop("tags", None)
+            from .serializers import TicketWriteSerializer
+
+            # tags, requester, assignee_ids, status, severity, time_spent: agents only.
+            for field in TicketWriteSerializer.AGENT_FIELDS:
+                component.get("properties", {}).pop(field, None)
             component["required"] = [r for r in component.get("required", []) if r != "ticket_clientid"]
         if name.startswith("ReplyWriteRequest") and "ticketreply_type" in component.get("properties", {}):
             component["properties"]["ticketreply_type"] = {

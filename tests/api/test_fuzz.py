@@ -9,6 +9,7 @@ bounded number of examples keep a run reproducible and short.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -69,7 +70,8 @@ def fuzz_world(db, settings):
             services.reply_post(ticket=ticket, author=agent, text="An answer", silent=True)
     project = factories.ProjectFactory(client=other)
     return {"agent": agent, "contact": contact.user, "department": department.pk, "client": other.pk,
-            "project": project.pk, "contact_client": contact.client.pk}
+            "project": project.pk, "contact_client": contact.client.pk, "user": contact.user.pk,
+            "staff": agent.pk}
 
 
 def _schema(user, world):
@@ -134,6 +136,25 @@ def _real_rows(case, world, contact):
         if (contact or case.method.upper() == "PATCH") and case.body.get("ticket_projectid") is not None:
             # The world's project belongs to one client; an edited ticket may be another's.
             case.body.pop("ticket_projectid")
+        # A user id names an existing user; an assignee must be active staff too.
+        if isinstance(case.body.get("requester"), int):
+            case.body["requester"] = world["user"]
+        if case.body.get("assignee_ids"):
+            case.body["assignee_ids"] = [world["staff"]]
+        # No NUL in metadata's keys: OpenAPI 3.0 has no propertyNames to say so.
+        if isinstance(case.body.get("metadata"), dict):
+            case.body["metadata"] = _no_nul_keys(case.body["metadata"])
+        # A form's metadata is the JSON text of an object, which no pattern can say.
+        if isinstance(case.body.get("metadata"), str) and case.body["metadata"].strip():
+            case.body["metadata"] = json.dumps({"text": case.body["metadata"].replace("\x00", "")})
+
+
+def _no_nul_keys(value):
+    if isinstance(value, dict):
+        return {key.replace("\x00", ""): _no_nul_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_no_nul_keys(item) for item in value]
+    return value
 
 
 def fuzz(schema, contact=False) -> list[str]:
