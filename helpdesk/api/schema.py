@@ -166,6 +166,10 @@ def _form_bodies(result: dict[str, Any], operation: dict[str, Any]) -> None:
         schema = copy.deepcopy(component)
         if media_type != "multipart/form-data":
             schema.get("properties", {}).pop("files", None)  # files need multipart
+        elif "files" in schema.get("properties", {}):
+            from ..conf import helpdesk_settings
+
+            schema["properties"]["files"]["maxItems"] = helpdesk_settings.ATTACHMENT_MAX_COUNT
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             # A form field has no null: "" is the empty value (a blank project clears it).

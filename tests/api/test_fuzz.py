@@ -129,6 +129,17 @@ _ROW_FIELDS = {"ticket_categoryid": "department", "ticket_clientid": "client", "
 
 def _real_rows(case, world, contact):
     """A valid request names rows that exist: give positive cases the world's ids."""
+    if case.path.endswith("/merge") and isinstance(case.body, dict) and "target" in case.body:
+        # A merge needs two existing tickets, neither merged yet (a merged one is closed and
+        # linked for good): state no schema can state. Each positive case merges a fresh pair.
+        from helpdesk.models import Client, Department
+
+        pair = [services.ticket_create(subject=f"Duplicate {n}", message="Text",
+                                       department=Department.objects.get(pk=world["department"]),
+                                       client=Client.objects.get(pk=world["contact_client"]),
+                                       creator=world["agent"], silent=True) for n in (1, 2)]
+        case.path_parameters = {**(case.path_parameters or {}), "id": pair[0].pk}
+        case.body["target"] = pair[1].pk
     if isinstance(case.body, dict):
         for field, row in _ROW_FIELDS.items():
             if case.body.get(field) is not None:
