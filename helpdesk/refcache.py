@@ -1,5 +1,5 @@
 """Rows that rarely change and that every write reads (the statuses, the departments, the
-enabled custom fields, the active webhook subscriptions), kept in Django's cache so a write need not
+enabled custom fields, the active webhook subscriptions, whether any SLA policy is active), kept in Django's cache so a write need not
 query them each time.
 
 Each entry is dropped whenever one of its rows is saved or deleted (right away and again
@@ -61,14 +61,17 @@ def connect() -> None:
 
     from .custom_fields import _load_enabled_fields
     from .events.webhooks import active_subscriptions
-    from .models import CustomField, Department, TicketStatus, WebhookSubscription
+    from .models import CustomField, Department, SLAPolicy, TicketStatus, WebhookSubscription
 
     register("statuses", lambda: {s.pk: s for s in TicketStatus.objects.all()})
     register("departments", lambda: {d.pk: d for d in Department.objects.all()})
     register("custom_fields", _load_enabled_fields)
     register("webhooks", active_subscriptions)
+    # Whether any active SLA policy exists: most sites have none, and then no write needs to
+    # look for one (``helpdesk.sla.policy_for``).
+    register("sla_policies", lambda: SLAPolicy.objects.filter(is_active=True).exists())
     for model, name in ((TicketStatus, "statuses"), (Department, "departments"), (CustomField, "custom_fields"),
-                        (WebhookSubscription, "webhooks")):
+                        (WebhookSubscription, "webhooks"), (SLAPolicy, "sla_policies")):
         def changed(sender: Any, name: str = name, **kwargs: Any) -> None:
             drop(name)
 

@@ -378,7 +378,7 @@ def ticket_create(
         closed_at=now if status.is_closed else None,
     )
     _record_status(ticket, from_status=None, to_status=status, by=creator, at=now)
-    ticket_refresh_sla(ticket=ticket, at=now)
+    _set_new_ticket_sla(ticket, at=now)
     # A new ticket has no links yet: insert them, no diff to read first. Their names and
     # ids stay on the instance, so the API's answer and the webhook need no re-read.
     tag_rows = tags_get_or_create(cleaned["tags"]) if cleaned["tags"] else []
@@ -803,6 +803,18 @@ def requester_for_mail(*, email: str, name: str = "") -> tuple[Any, Client]:
     return user, client
 
 
+
+
+def _set_new_ticket_sla(ticket: Ticket, *, at: datetime.datetime) -> None:
+    """The SLA columns of a ticket inserted in this very transaction: computed from the
+    instance (no other transaction can see the row yet, so no re-read and no lock), and
+    written only when they differ from what was inserted (no policy, no pause: nothing)."""
+    fields = sla.ticket_sla_fields(ticket, at=at)
+    changed = {name: value for name, value in fields.items() if getattr(ticket, name) != value}
+    if changed:
+        Ticket.objects.filter(pk=ticket.pk).update(**changed)
+        for name, value in changed.items():
+            setattr(ticket, name, value)
 
 
 @transaction.atomic

@@ -80,8 +80,11 @@ class Calendar:
 
 def policy_for(ticket: Any) -> Any:
     """The most specific active policy matching the ticket: client, then department, then priority."""
+    from . import refcache
     from .models import SLAPolicy
 
+    if not refcache.get("sla_policies"):
+        return None  # no active policy at all (cached): nothing to look for
     candidates = SLAPolicy.objects.filter(
         Q(priority__isnull=True) | Q(priority=ticket.priority),
         Q(department__isnull=True) | Q(department_id=ticket.department_id),

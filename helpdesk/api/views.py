@@ -25,7 +25,7 @@ from .. import permissions as perms
 from .. import selectors, services
 from ..conf import helpdesk_settings
 from ..limits import parse_id
-from ..models import Channel, ReplyType, Ticket
+from ..models import Attachment, Channel, ReplyType, Ticket
 from ..permissions import can_delete_ticket, is_agent
 from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
@@ -275,8 +275,10 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         }
         files = self.incoming_files(data)
         try:
-            # One transaction: a requester created for the email is undone if the ticket is refused.
-            with transaction.atomic():
+            # One transaction (this view's): a requester created for the email is undone if
+            # the ticket is refused, since the error leaves the view's atomic block. No
+            # savepoint of its own: nothing here catches an error and goes on.
+            with transaction.atomic(savepoint=False):
                 requester = user if contact_client is not None else self.requester(data, data["ticket_clientid"])
                 ticket = services.ticket_create(
                     subject=data["ticket_subject"],
@@ -301,6 +303,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         except DjangoValidationError as exc:
             raise self.validation_error(exc, TICKET_FIELD_NAMES) from None
         # The new instance holds every column and related row, unless files or CCs came after it.
+        if not files:
+            ticket.message_attachments = []  # a new ticket without files has none: no query
         response = self.ticket_response(ticket, status=http.HTTP_201_CREATED,
                                         reread=bool(files or data.get("ticket_cc")))
         response["Location"] = request.build_absolute_uri(f"{request.path.rstrip('/')}/{ticket.pk}")
@@ -461,6 +465,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
                     attachments.attachments_add(ticket=ticket, reply=reply, files=files, by=request.user)
         except DjangoValidationError as exc:
             raise self.validation_error(exc, REPLY_FIELD_NAMES) from None
+        if not files:  # a new reply without files has none: no query to say so
+            reply._prefetched_objects_cache = {"attachments": Attachment.objects.none()}
         return Response(reply_data(reply), status=http.HTTP_201_CREATED)
 
     # -- attachments -------------------------------------------------------------------

@@ -4,6 +4,12 @@ by the task worker, never inside the request.
 The task carries ids, not instances, and reloads them: a row deleted before the worker
 runs is skipped (there is nobody left to tell). A notifier that raises is retried with the
 task layer's backoff, so a notifier must be safe to call twice for one event.
+
+A notifier with ``outbox = True`` is called inside the write's transaction instead: it
+must only record rows (an outbox) and queue its own tasks with ``enqueue_on_commit``
+(``helpdesk.mail.outbound.MailNotifier`` records ``MailMessage`` rows and queues
+``send_mail_task``), never talk to the outside world there. So there is one task per mail,
+not a notification task that queues another one.
 """
 
 from __future__ import annotations
@@ -20,6 +26,11 @@ logger = logging.getLogger(__name__)
 @helpdesk_task
 def notify(event: str, ticket_id: int | None = None, change_id: int | None = None, reply_id: int | None = None) -> None:
     """Call the notifier's ``event`` method with the rows the ids name."""
+    _call_notifier(event, ticket_id=ticket_id, change_id=change_id, reply_id=reply_id)
+
+
+def _call_notifier(event: str, ticket_id: int | None = None, change_id: int | None = None,
+                   reply_id: int | None = None) -> None:
     from ..models import Reply, StatusChange, Ticket
 
     args: tuple[Any, ...]
@@ -43,6 +54,13 @@ def notify_on_commit(event: str, **ids: int | None) -> None:
     notifier does not override that event (the default ``NullNotifier`` sends nothing)."""
     from ..notify import NullNotifier
 
-    if getattr(helpdesk_settings.NOTIFIER, event, None) is getattr(NullNotifier, event):
+    notifier = helpdesk_settings.NOTIFIER
+    if getattr(notifier, event, None) is getattr(NullNotifier, event):
+        return
+    if getattr(notifier, "outbox", False):
+        # An outbox notifier (``MailNotifier``) only records rows and queues their own
+        # tasks on commit: it runs inside the write's transaction, so its rows exist
+        # exactly when the write does, and its tasks are the only ones queued.
+        _call_notifier(event, **ids)
         return
     enqueue_on_commit(notify, event, **ids)

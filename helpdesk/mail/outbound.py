@@ -6,7 +6,8 @@ them and a note to the assignees (or the department's agents' address); an agent
 the requester and the ticket's CC; a customer's reply → the assignees (or the
 department). Silent writes (the API) send nothing: notifiers never hear of them.
 
-Each mail is a ``MailMessage`` row made before it is queued, with its ``Message-ID``, so
+The notifier runs inside the write's transaction (it is an ``outbox`` notifier): each
+mail is a ``MailMessage`` row made with the write, before it is queued, with its ``Message-ID``, so
 a retry sends the very same mail and the admin shows its status, attempts and last error.
 ``send_mail_task`` is a ``helpdesk_task``: a dead mail server is retried with backoff and
 never slows or fails a request. Templates ``helpdesk/mail/<kind>.txt`` and ``.html``
@@ -85,6 +86,10 @@ def queue_mail(*, ticket: Ticket, kind: str, to: list[str], cc: list[str] = (), 
 
 class MailNotifier(NullNotifier):
     """Mails the requester, the CC list and the agents about a ticket (see the module doc)."""
+
+    #: Called inside the write's transaction (``helpdesk.events.notifications``): it only
+    #: records ``MailMessage`` rows and queues ``send_mail_task`` for each on commit.
+    outbox = True
 
     def ticket_created(self, ticket: Ticket) -> None:
         ticket = Ticket.objects.select_related("department", "requester", "creator").get(pk=ticket.pk)

@@ -5,7 +5,7 @@ import pytest
 
 from helpdesk.mail.ingest import ingest_mail
 from helpdesk.models import (
-    Attachment, Channel, Client, MailMessage, QuarantinedMail, QuarantineReason, Reply, Ticket,
+    Attachment, Channel, Client, MailDirection, MailMessage, QuarantinedMail, QuarantineReason, Reply, Ticket,
 )
 from tests import factories
 
@@ -32,7 +32,7 @@ def test_html_only_mail_becomes_clean_text_and_sanitized_html(support):
     assert "the invoice 2026-113 lists 12 seats, we have 10." in ticket.message
     assert "- Seats: 10" in ticket.message and "alert(1)" not in ticket.message and "color: red" not in ticket.message
     assert "<https://globex.example/contract>" in ticket.message
-    html = MailMessage.objects.get(ticket=ticket).html
+    html = MailMessage.objects.get(ticket=ticket, direction=MailDirection.INBOUND).html
     assert "<b>2026-113</b>" in html
     assert "script" not in html and "onclick" not in html and "onerror" not in html and "steal" not in html
 
@@ -40,7 +40,7 @@ def test_html_only_mail_becomes_clean_text_and_sanitized_html(support):
 def test_multipart_alternative_uses_the_text_part(support):
     ticket = ingest_mail(corpus("alternative.eml")).ticket
     assert ticket.message == 'Since this morning\'s update the login page says "session expired" right away.'
-    assert "<b>" in MailMessage.objects.get(ticket=ticket).html
+    assert "<b>" in MailMessage.objects.get(ticket=ticket, direction=MailDirection.INBOUND).html
 
 
 def test_inline_image_is_saved_with_its_content_id(support):
@@ -49,7 +49,7 @@ def test_inline_image_is_saved_with_its_content_id(support):
     assert image.inline and image.content_id == "shot1@acme.example"
     assert image.content_type == "image/png" and image.filename == "image001.png"
     assert image.file.read().startswith(b"\x89PNG")
-    assert 'src="cid:shot1@acme.example"' in MailMessage.objects.get(ticket=ticket).html
+    assert 'src="cid:shot1@acme.example"' in MailMessage.objects.get(ticket=ticket, direction=MailDirection.INBOUND).html
 
 
 def test_attachments_are_saved_with_sniffed_types_and_safe_names(support):

@@ -108,6 +108,8 @@ def test_sender_is_the_departments_address_or_mail_from(db, mail_notifier, smtp,
 
 
 def test_a_dead_smtp_server_is_retried_and_the_failure_recorded(support, settings, smtp, agent):
+    from django_tasks_db.models import DBTaskResult
+
     from tests.events.test_tasks import run_worker
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -115,9 +117,12 @@ def test_a_dead_smtp_server_is_retried_and_the_failure_recorded(support, setting
     ticket = factories.TicketFactory(department=support, requester=factories.UserFactory(email="r@x.example"))
     smtp.refuse = True
     reply = services.reply_post(ticket=ticket, author=agent, text="answer")  # the request is not slowed or failed
-    assert smtp.messages == []  # the notification is a task: the worker writes the mail and sends it
+    row = MailMessage.objects.get(reply=reply)  # recorded with the reply, visible in the admin at once
+    assert row.status == MailStatus.PENDING and smtp.messages == []
+    # One task for the mail, no notification task that would queue it later.
+    assert [t.task_path for t in DBTaskResult.objects.all()] == ["helpdesk.mail.outbound.send_mail_task"]
     run_worker()  # the first attempt fails; its retry is queued
-    row = MailMessage.objects.get(reply=reply)
+    row.refresh_from_db()
     assert row.status == MailStatus.FAILED and row.attempts == 1 and "451" in row.error
     smtp.refuse = False
     time.sleep(1.2)  # the retry's backoff
