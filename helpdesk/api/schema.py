@@ -122,6 +122,10 @@ def exact_parameters(result: dict[str, Any], generator: Any = None, request: Any
 
                     param["schema"] = {"type": "array", "maxItems": MAX_LIST,
                                        "items": {"type": "string", "pattern": NO_NUL}}
+            if method == "get":
+                for param in operation.get("parameters", []):
+                    if param.get("in") == "query" and param.get("name") not in ("limit", "page", "offset", "paging"):
+                        param["allowEmptyValue"] = True  # "?status=" is no filter (django-filter)
             if method == "put" and path.endswith("/status") and statuses:
                 _status_body(operation, statuses)
             _form_bodies(result, operation)
