@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet
 
 from .models import Attachment, CannedReply, Client, Department, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
 from .permissions import (
@@ -155,6 +155,20 @@ def message_attachments_prefetch() -> Prefetch:
     return Prefetch(
         "attachments", queryset=Attachment.objects.filter(reply__isnull=True), to_attr="message_attachments"
     )
+
+
+def message_attachments_array() -> Any:
+    """PostgreSQL: the files of a ticket's own message as an array of JSON objects, for
+    ``annotate()`` (one round trip for a page instead of a prefetch query). The objects
+    carry the fields of ``api.serializers.attachment_data``."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models.functions import JSONObject
+
+    files = Attachment.objects.filter(ticket_id=OuterRef("pk"), reply__isnull=True).order_by("created_at", "id")
+    return ArraySubquery(files.values(json=JSONObject(
+        id="id", filename="filename", content_type="content_type", size="size", inline="inline",
+        created_at="created_at",
+    )))
 
 
 def attachment_get(*, user: Any, pk: Any) -> Attachment:

@@ -23,7 +23,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from ..conf import helpdesk_settings
-from ..counting import estimate_rows
+from ..counting import ESTIMATE_MARGIN, estimate_rows
 from ..search import is_broad
 from .exceptions import ValidationFailed
 from .renderers import unwrapped
@@ -124,13 +124,15 @@ class HelpdeskPagination(BasePagination):
         if cap is None or not hasattr(queryset, "query") or connections[queryset.db].vendor != "postgresql":
             return queryset.count(), True
         broad = is_broad(queryset)
-        if not broad:
-            bounded = queryset.order_by().values("pk")[: cap + 1].count()
-            if bounded <= cap:
-                return bounded, True
         estimate = estimate_rows(queryset)
         if estimate is None:  # pragma: no cover - PostgreSQL always has a planner
             return queryset.count(), True
+        # Clearly huge (as the admin's paginator decides): counting up to the cap would only
+        # confirm it, at the cost of reading cap + 1 rows on every page.
+        if not broad and estimate <= cap * ESTIMATE_MARGIN:
+            bounded = queryset.order_by().values("pk")[: cap + 1].count()
+            if bounded <= cap:
+                return bounded, True
         # A broad search (thousands of matches) is never counted: checking each match
         # against the other filters would cost far more than the page.
         return (estimate if broad else max(estimate, cap + 1)), False

@@ -177,6 +177,21 @@ def attachment_url(pk: int) -> str:
     return f"{_ATTACHMENT_URL[0]}{pk}"
 
 
+def _attachment_json(row: Any) -> dict[str, Any]:
+    """``attachment_data`` of one object of ``selectors.message_attachments_array``."""
+    if isinstance(row, str):
+        row = json.loads(row)
+    return {
+        "id": row["id"],
+        "filename": row["filename"],
+        "content_type": row["content_type"],
+        "size": row["size"],
+        "inline": row["inline"],
+        "created": dt(datetime.datetime.fromisoformat(row["created_at"])),
+        "url": attachment_url(row["id"]),
+    }
+
+
 def attachment_data(a: Attachment) -> dict[str, Any]:
     return {
         "id": a.pk,
@@ -190,7 +205,11 @@ def attachment_data(a: Attachment) -> dict[str, Any]:
 
 
 def _message_attachments(t: Ticket) -> list[dict[str, Any]]:
-    # Prefetched by ``selectors.ticket_list`` (``message_attachments``); else one query.
+    # PostgreSQL: a JSON array inside the ticket query (``selectors.message_attachments_array``);
+    # else prefetched (``message_attachments``); else one query.
+    array = getattr(t, "message_attachment_rows", None)
+    if array is not None:
+        return [_attachment_json(row) for row in array]
     rows = getattr(t, "message_attachments", None)
     if rows is None:
         rows = t.attachments.filter(reply__isnull=True)

@@ -181,7 +181,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
         queryset = queryset.prefetch_related(None)
         if select is None or "attachments" in select:
-            queryset = queryset.prefetch_related(selectors.message_attachments_prefetch())
+            # The message's files as a JSON array inside the ticket query, like the tags.
+            queryset = queryset.annotate(message_attachment_rows=selectors.message_attachments_array())
         for field, _name in wanted:
             if field == "tags":
                 tags = Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"))

@@ -160,3 +160,23 @@ def test_multipart_body_over_the_plain_limit_is_accepted_for_files(api, ticket, 
     assert r.status_code == 201
     r = api.post(f"/api/tickets/{ticket.pk}/replies", {"ticketreply_text": "a" * 5000}, format="json")
     assert r.status_code == 413
+
+
+def test_a_list_page_carries_each_tickets_files_in_constant_queries(api, department, client_org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = create_ticket(api, department, client_org, [upload("one.png", PNG)]).json()["data"]
+    with CaptureQueriesContext(connection) as one:
+        assert api.get("/api/tickets").status_code == 200
+    second = create_ticket(api, department, client_org, [upload("two.txt", b"2"), upload("three.txt", b"3")])
+    create_ticket(api, department, client_org, [])
+    with CaptureQueriesContext(connection) as three:
+        page = api.get("/api/tickets").json()["data"]
+    by_id = {t["id"]: t["attachments"] for t in page}
+    assert by_id[first["id"]] == first["attachments"]
+    assert [f["filename"] for f in by_id[second.json()["data"]["id"]]] == ["two.txt", "three.txt"]
+    assert by_id[second.json()["data"]["id"]] == second.json()["data"]["attachments"]
+    assert sorted(len(files) for files in by_id.values()) == [0, 1, 2]
+    # PostgreSQL reads the files inside the page's query; SQLite with one prefetch query.
+    assert len(three) == len(one)

@@ -207,6 +207,22 @@ class TestPagination:
         else:  # other databases always count
             assert meta["total"] == 7 and "total_exact" not in meta
 
+    def test_a_list_the_planner_knows_is_huge_is_not_counted(self, api, many, settings):
+        # Far past the cap (ESTIMATE_MARGIN times it, as the admin decides): counting up to
+        # the cap would only confirm it, so no COUNT runs and the total is the estimate.
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        if connection.vendor != "postgresql":
+            pytest.skip("only PostgreSQL has a planner to ask")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE helpdesk_ticket")
+        settings.HELPDESK = {"COUNT_EXACT_UP_TO": 0}
+        with CaptureQueriesContext(connection) as queries:
+            meta = api.get("/api/tickets?limit=2").json()["meta"]
+        assert meta["total_exact"] is False and meta["total"] >= 3
+        assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+
     def test_max_limit_is_accepted(self, api, many):
         assert api.get("/api/tickets?limit=1000").status_code == 200
 
