@@ -527,10 +527,10 @@ def ticket_change_status(
     # The ticket row alone: with a join (select_related) PostgreSQL re-checks the joined
     # row after waiting for a concurrent change, finds the old status no longer matches,
     # and returns no row at all (a spurious DoesNotExist).
-    current = Ticket.objects.select_for_update().only("status_id", "updated_at").get(pk=ticket.pk)
+    current = Ticket.objects.select_for_update().only("status_id", "updated_at", *sla.TICKET_FIELDS).get(pk=ticket.pk)
     if current.status_id == status.pk:
         return None
-    previous = TicketStatus.objects.get(pk=current.status_id)
+    previous = refcache.get("statuses").get(current.status_id) or TicketStatus.objects.get(pk=current.status_id)
     at = at or timezone.now()
     change = _record_status(ticket, from_status=previous, to_status=status, by=by, at=at)
     fields = {"status": status, "status_changed_at": at, "updated_at": max(at, current.updated_at)}
@@ -544,7 +544,7 @@ def ticket_change_status(
     for name, value in fields.items():
         setattr(ticket, name, value)
     webhooks.emit("ticket.status_changed", ticket_id=ticket.pk,
-                  extra={"previous_status": {"id": current.status_id, "title": current.status.title}})
+                  extra={"previous_status": {"id": previous.pk, "title": previous.title}})
     _after_commit(
         silent, "ticket_status_changed", signals.ticket_status_changed, Ticket, (ticket, change),
         ticket=ticket, change=change, by=by,

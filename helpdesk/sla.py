@@ -103,6 +103,12 @@ def is_waiting(status_id: int) -> bool:
     return status_id in set(helpdesk_settings.WAITING_ON_CUSTOMER_STATUS_IDS)
 
 
+#: The ticket columns ``ticket_sla_fields`` reads: a locked re-read of the row loads them
+#: all at once (``only(*TICKET_FIELDS)``) instead of one deferred query each.
+TICKET_FIELDS = ("status_id", "closed_at", "priority", "department_id", "client_id", "created_at",
+                 "sla_paused_at", "sla_paused_minutes")
+
+
 def ticket_sla_fields(ticket: Any, *, at: datetime.datetime, status_id: int | None = None,
                       closed: bool | None = None) -> dict[str, Any]:
     """The SLA columns ``ticket`` should have at ``at`` (for ``status_id`` if it is changing).

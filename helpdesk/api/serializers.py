@@ -23,7 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import sla
+from .. import refcache, sla
 from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
 from ..limits import parse_id
@@ -642,14 +642,16 @@ class StatusField(serializers.Field):
         text = str(data).strip()
         if "\x00" in text:
             raise serializers.ValidationError(_("Null characters are not allowed."))
-        qs = TicketStatus.objects.all()
+        statuses = refcache.get("statuses")  # {id: status}, cached: no query per write
         status = None
         if text.isdecimal():
             pk = parse_id(text)  # None for more digits than an id has: unknown, never a 500
             if pk is not None:
-                status = qs.filter(pk=pk).first()
+                status = statuses.get(pk)
         elif text:
-            status = qs.filter(title__iexact=text).first()
+            folded = text.casefold()
+            status = next((s for s in sorted(statuses.values(), key=lambda s: s.pk)
+                           if s.title.casefold() == folded), None)
         if status is None:
             raise serializers.ValidationError(_("Unknown status: %(s)s.") % {"s": text[:64]})
         return status
