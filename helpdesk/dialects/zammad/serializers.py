@@ -401,40 +401,45 @@ def find_department(data: Mapping[str, Any]) -> Department | None:
     return None
 
 
-def find_state(data: Mapping[str, Any]) -> tuple[int, Any] | None:
-    """``state`` (a name) or ``state_id`` -> (Zammad state id, our status); None if not sent."""
-    if data.get("state") is not None:
-        state_id = mapping.state_by_name(as_text(data["state"], "state"))
-        if state_id is None:
-            names = ", ".join(s["name"] for s in mapping.states().values())
-            raise Unprocessable(_("No lookup value found for 'state': %(v)r. Known: %(k)s.") % {
-                "v": str(data["state"])[:100], "k": names})
-    elif data.get("state_id") is not None:
-        state_id = as_id(data["state_id"], "state_id")
+def _find_entry(
+    data: Mapping[str, Any], field: str, table: Mapping[int, Mapping[str, Any]], resolve: Any,
+    unknown: str, unresolved: str,
+) -> tuple[int, Any] | None:
+    """``FIELD`` (a name in ``table``) or ``FIELD_id`` -> (Zammad id, ``resolve(id)``); None
+    if neither is sent. ``unknown`` is the 422 for a name not in the table (with ``%(v)r``
+    and ``%(k)s``, the known names), ``unresolved`` the 422 for an id ``resolve`` finds nothing for."""
+    if data.get(field) is not None:
+        entry_id = mapping.by_name(table, as_text(data[field], field))
+        if entry_id is None:
+            names = ", ".join(entry["name"] for entry in table.values())
+            raise Unprocessable(unknown % {"v": str(data[field])[:100], "k": names})
+    elif data.get(f"{field}_id") is not None:
+        entry_id = as_id(data[f"{field}_id"], f"{field}_id")
     else:
         return None
-    status = mapping.status_for_state(state_id)
-    if status is None:
-        raise Unprocessable(_("State %(v)s is not supported here (see HELPDESK ZAMMAD_STATES).") % {"v": state_id})
-    return state_id, status
+    found = resolve(entry_id)
+    if found is None:
+        raise Unprocessable(unresolved % {"v": entry_id})
+    return entry_id, found
+
+
+def find_state(data: Mapping[str, Any]) -> tuple[int, Any] | None:
+    """``state`` (a name) or ``state_id`` -> (Zammad state id, our status); None if not sent."""
+    return _find_entry(
+        data, "state", mapping.states(), mapping.status_for_state,
+        _("No lookup value found for 'state': %(v)r. Known: %(k)s."),
+        _("State %(v)s is not supported here (see HELPDESK ZAMMAD_STATES)."),
+    )
 
 
 def find_priority(data: Mapping[str, Any]) -> Any:
     """``priority`` (a name) or ``priority_id`` -> our priority; None if not sent."""
-    if data.get("priority") is not None:
-        priority_id = mapping.priority_by_name(as_text(data["priority"], "priority"))
-        if priority_id is None:
-            names = ", ".join(p["name"] for p in mapping.priorities().values())
-            raise Unprocessable(_("No lookup value found for 'priority': %(v)r. Known: %(k)s.") % {
-                "v": str(data["priority"])[:100], "k": names})
-    elif data.get("priority_id") is not None:
-        priority_id = as_id(data["priority_id"], "priority_id")
-    else:
-        return None
-    priority = mapping.our_priority(priority_id)
-    if priority is None:
-        raise Unprocessable(_("No lookup value found for 'priority_id': %(v)r") % {"v": priority_id})
-    return priority
+    found = _find_entry(
+        data, "priority", mapping.priorities(), mapping.our_priority,
+        _("No lookup value found for 'priority': %(v)r. Known: %(k)s."),
+        _("No lookup value found for 'priority_id': %(v)r"),
+    )
+    return found[1] if found else None
 
 
 def find_organization(data: Mapping[str, Any]) -> Client | None:
