@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from .... import selectors, services
 from ....api.base import request_id
 from ....api.exceptions import RequestTooLarge
+from ....api.idempotency import IdempotencyMixin
 from ....api.parsers import SafeJSONParser
 from ....api.permissions import IsHelpdeskUser
 from ....api.throttling import AnonThrottle, UserThrottle
@@ -36,10 +37,8 @@ from ..errors import Unprocessable, exception_handler, unprocessable
 FIELD_NAMES = {
     "subject": "title", "message": "article", "department": "group", "client": "organization",
     "priority": "priority", "requester": "customer", "assignees": "owner", "status": "state",
-    "text": "article", "type": "article", "tags": "tags", "email": "customer",
+    "text": "article", "type": "article", "tags": "tags", "email": "customer", "files": "attachments",
 }
-#: Keys Zammad clients echo back from a ticket they read (a PUT of the whole object): ignored.
-
 #: sort_by values -> our columns.
 SORTS = {
     "id": "pk", "number": "pk", "created_at": "created_at", "updated_at": "updated_at", "title": "subject",
@@ -51,8 +50,9 @@ _TRUE = ("true", "1", "yes")
 _NESTED = re.compile(r"(\w+)\[(\w+)\]")
 
 
-class ZammadView(APIView):
-    """What every dialect view shares: Zammad's auth and errors, plain JSON, our limits."""
+class ZammadView(IdempotencyMixin, APIView):
+    """What every dialect view shares: Zammad's auth and errors, plain JSON, our limits,
+    and ``Idempotency-Key`` on every write (``IdempotencyMixin``, as the native API)."""
 
     renderer_classes = [JSONRenderer]
     parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
@@ -65,14 +65,20 @@ class ZammadView(APIView):
     def get_exception_handler(self) -> Any:
         return exception_handler
 
+    def max_body_bytes(self, request: Any) -> int:
+        """The largest body a request may send (also what the idempotency fingerprint reads)."""
+        return helpdesk_settings.MAX_BODY_BYTES
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Refuse an oversized body before anything (the idempotency fingerprint) reads it.
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > helpdesk_settings.MAX_BODY_BYTES:
+        limit = self.max_body_bytes(request)
+        if length > limit:
             raise RequestTooLarge(_("The request body is %(n)d bytes; the limit is %(max)d.") % {
-                "n": length, "max": helpdesk_settings.MAX_BODY_BYTES})
+                "n": length, "max": limit})
         super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
