@@ -24,6 +24,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import sla
+from ..attachments import message_files
 from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
 from ..limits import parse_id
@@ -190,11 +191,7 @@ def attachment_data(a: Attachment) -> dict[str, Any]:
 
 
 def _message_attachments(t: Ticket) -> list[dict[str, Any]]:
-    # Prefetched by ``selectors.ticket_list`` (``message_attachments``); else one query.
-    rows = getattr(t, "message_attachments", None)
-    if rows is None:
-        rows = t.attachments.filter(reply__isnull=True)
-    return [attachment_data(a) for a in rows]
+    return [attachment_data(a) for a in message_files(t)]
 
 
 def history_data(c: StatusChange) -> dict[str, Any]:

@@ -7,7 +7,7 @@ One module per resource: ``base`` (``ZammadView``, what they share), ``tickets``
 (organizations, users). The names below are what ``urls`` routes to.
 """
 
-from .articles import ArticleCreate, ArticleDetail, ArticlesByTicket
+from .articles import ArticleCreate, ArticleDetail, ArticlesByTicket, AttachmentDownload
 from .base import NotFound, ZammadView
 from .people import (
     OrganizationDetail,
@@ -24,7 +24,7 @@ from .tags import TagAdd, TagList, TagRemove, TagSearch, TicketTags
 from .tickets import TicketDetail, TicketList, TicketSearch
 
 __all__ = [
-    "ArticleCreate", "ArticleDetail", "ArticlesByTicket", "GroupDetail", "GroupList", "NotFound",
+    "ArticleCreate", "ArticleDetail", "ArticlesByTicket", "AttachmentDownload", "GroupDetail", "GroupList", "NotFound",
     "OrganizationDetail", "OrganizationList", "OrganizationSearch", "PriorityDetail", "PriorityList",
     "StateDetail", "StateList", "TagAdd", "TagList", "TagRemove", "TagSearch", "TicketDetail", "TicketList",
     "TicketSearch", "TicketTags", "UserCreate", "UserDetail", "UserList", "UserMe", "UserSearch", "ZammadView",

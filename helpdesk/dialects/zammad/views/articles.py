@@ -1,6 +1,9 @@
-"""``/ticket_articles``: create a reply or note, show one, list a ticket's articles."""
+"""``/ticket_articles``: create a reply or note (with its files), show one, list a ticket's
+articles; ``/ticket_attachment``: download an article's file."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -9,17 +12,22 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .... import selectors, services
-from ....models import Reply, ReplyType, Ticket
+from .... import selectors
+from ....api.attachments import AnyAccept
+from ....attachments import download_response
+from ....models import Attachment, Reply, Ticket
 from .. import mapping
 from .. import serializers as z
-from ..errors import Unprocessable, unprocessable
+from ..errors import Unprocessable
 from ..mapping import parse_id
-from .base import FIELD_NAMES, ZammadView
+from .base import ZammadView
 
 
 class ArticleCreate(ZammadView):
-    """``POST /ticket_articles``: a public reply, or an internal note (``internal: true``)."""
+    """``POST /ticket_articles``: a public reply, or an internal note (``internal: true``),
+    with its ``attachments``."""
+
+    carries_files = True
 
     def post(self, request: Request) -> Response:
         data = self.body()
@@ -29,13 +37,9 @@ class ArticleCreate(ZammadView):
         article = z.article_input(data, user=request.user)
         try:
             with transaction.atomic():
-                reply = services.reply_post(
-                    ticket=ticket, author=request.user, text=article["text"],
-                    type=ReplyType.NOTE if article["internal"] else ReplyType.REPLY, silent=True,
-                )
-                self.add_time(ticket, article)
+                reply = self.post_article(ticket, article)
         except DjangoValidationError as exc:
-            raise unprocessable(exc, FIELD_NAMES) from None
+            raise self.write_error(exc) from None
         data = z.reply_article_data(reply)
         if article["time_unit"] is not None:
             # What this article accounted (Zammad's "12.0"); the ticket keeps the total.
@@ -78,3 +82,29 @@ class ArticlesByTicket(ZammadView):
         articles = [z.opening_article_data(ticket, expand=expand)]
         articles += [z.reply_article_data(r, expand=expand) for r in selectors.reply_list(user=request.user, ticket=ticket)]
         return Response(articles)
+
+
+class AttachmentDownload(ZammadView):
+    """``GET /ticket_attachment/{ticket_id}/{article_id}/{id}``: the native download,
+    authorized as ``/attachments/{id}`` is (``selectors.attachment_get``: a customer never
+    gets a note's file, nor another organization's) and answered by the same
+    ``download_response``; three ids that do not belong together are a 404."""
+
+    content_negotiation_class = AnyAccept
+
+    def get(self, request: Request, ticket_id: str, article_id: str, pk: str) -> Any:
+        missing = exceptions.NotFound(_("Attachment not found."))
+        ids = parse_id(ticket_id), parse_id(article_id), parse_id(pk)
+        if None in ids:
+            raise missing
+        ticket_pk, article_pk, attachment_pk = ids
+        try:
+            attachment = selectors.attachment_get(user=request.user, pk=attachment_pk)
+        except Attachment.DoesNotExist:
+            raise missing from None
+        kind, row_id = mapping.parse_article_id(article_pk)
+        on_article = (attachment.reply_id is None and row_id == ticket_pk) if kind == "ticket" else (
+            attachment.reply_id == row_id)
+        if attachment.ticket_id != ticket_pk or not on_article:
+            raise missing
+        return download_response(attachment)

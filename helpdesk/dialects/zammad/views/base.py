@@ -24,8 +24,9 @@ from ....api.idempotency import IdempotencyMixin
 from ....api.parsers import SafeJSONParser
 from ....api.permissions import IsHelpdeskUser
 from ....api.throttling import AnonThrottle, UserThrottle
+from ....attachments import attachments_add, too_large_message
 from ....conf import helpdesk_settings
-from ....models import Client, Ticket
+from ....models import Client, Reply, ReplyType, Ticket
 from ....permissions import is_agent
 from .. import mapping
 from .. import serializers as z
@@ -65,9 +66,18 @@ class ZammadView(IdempotencyMixin, APIView):
     def get_exception_handler(self) -> Any:
         return exception_handler
 
+    #: Whether this view's writes take an article's ``attachments`` (base64 in the JSON body).
+    carries_files = False
+
     def max_body_bytes(self, request: Any) -> int:
-        """The largest body a request may send (also what the idempotency fingerprint reads)."""
-        return helpdesk_settings.MAX_BODY_BYTES
+        """The largest body a request may send (also what the idempotency fingerprint reads):
+        ``MAX_BODY_BYTES``, plus room for the most files of the largest size, base64-encoded,
+        on a write that may carry them (a single file over its limit is refused by name, 413)."""
+        limit = helpdesk_settings.MAX_BODY_BYTES
+        if self.carries_files and request.method in ("POST", "PUT", "PATCH"):
+            files = helpdesk_settings.ATTACHMENT_MAX_COUNT * helpdesk_settings.ATTACHMENT_MAX_BYTES
+            limit += 4 * -(-files // 3)
+        return limit
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Refuse an oversized body before anything (the idempotency fingerprint) reads it.
@@ -202,6 +212,28 @@ class ZammadView(IdempotencyMixin, APIView):
         except DjangoValidationError:
             return None
         return client if found.pk == person.pk else None
+
+    @staticmethod
+    def write_error(exc: DjangoValidationError) -> exceptions.APIException:
+        """A service's refusal: 413 for a file over ``ATTACHMENT_MAX_BYTES``, else a 422 in
+        Zammad's field names."""
+        message = too_large_message(exc)
+        return RequestTooLarge(message) if message is not None else unprocessable(exc, FIELD_NAMES)
+
+    def add_files(self, ticket: Ticket, article: dict[str, Any], reply: Reply | None = None) -> None:
+        """Attach the article's files (``attachment_files``) to the ticket's message or ``reply``."""
+        if article["files"]:
+            attachments_add(ticket=ticket, reply=reply, files=article["files"], by=self.request.user)
+
+    def post_article(self, ticket: Ticket, article: dict[str, Any]) -> Reply:
+        """A reply, or a note (``internal``), from a parsed article, with its files and time."""
+        reply = services.reply_post(
+            ticket=ticket, author=self.request.user, text=article["text"],
+            type=ReplyType.NOTE if article["internal"] else ReplyType.REPLY, silent=True,
+        )
+        self.add_files(ticket, article, reply)
+        self.add_time(ticket, article)
+        return reply
 
     def add_time(self, ticket: Ticket, article: dict[str, Any] | None) -> None:
         if article and article.get("time_unit") is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,12 +18,27 @@ from .base import ZammadView
 
 
 class TagsMixin:
+    """The ticket a tag request names (``object``, ``o_id``) and the change of its tags."""
+
     def tag_ticket(self: Any, data: Any) -> Ticket:
         if str(data.get("object") or "Ticket") != "Ticket":
             raise Unprocessable(_("object: only Ticket has tags here."))
         if data.get("o_id") in (None, ""):
             raise Unprocessable(_("o_id is required."))
         return self.ticket(z.as_id(data["o_id"], "o_id"))
+
+    def change_tags(self: Any, data: Any, change: Callable[..., Any]) -> Response:
+        """Add or remove (``change``, a service) the tag ``item`` names (agents) -> 201 ``true``."""
+        ticket = self.tag_ticket(data)
+        self.require_agent()
+        names = z.tag_names(data.get("item"), "item")
+        if not names:
+            raise Unprocessable(_("item is required."))
+        try:
+            change(ticket=ticket, tags=names, by=self.request.user)
+        except DjangoValidationError as exc:
+            raise unprocessable(exc, {"tags": "item"}) from None
+        return Response(True, status=201)
 
 
 class TicketTags(TagsMixin, ZammadView):
@@ -38,34 +54,14 @@ class TagAdd(TagsMixin, ZammadView):
     """``POST /tags/add`` ``{"object": "Ticket", "o_id": ID, "item": NAME}`` (agents) -> 201 ``true``."""
 
     def post(self, request: Request) -> Response:
-        data = self.body()
-        ticket = self.tag_ticket(data)
-        self.require_agent()
-        names = z.tag_names(data.get("item"), "item")
-        if not names:
-            raise Unprocessable(_("item is required."))
-        try:
-            services.ticket_add_tags(ticket=ticket, tags=names, by=request.user)
-        except DjangoValidationError as exc:
-            raise unprocessable(exc, {"tags": "item"}) from None
-        return Response(True, status=201)
+        return self.change_tags(self.body(), services.ticket_add_tags)
 
 
 class TagRemove(TagsMixin, ZammadView):
     """``DELETE /tags/remove`` with the same body (agents) -> 201 ``true``, as Zammad's docs show."""
 
     def delete(self, request: Request) -> Response:
-        data = self.body() if request.data else request.query_params
-        ticket = self.tag_ticket(data)
-        self.require_agent()
-        names = z.tag_names(data.get("item"), "item")
-        if not names:
-            raise Unprocessable(_("item is required."))
-        try:
-            services.ticket_remove_tags(ticket=ticket, tags=names, by=request.user)
-        except DjangoValidationError as exc:
-            raise unprocessable(exc, {"tags": "item"}) from None
-        return Response(True, status=201)
+        return self.change_tags(self.body() if request.data else request.query_params, services.ticket_remove_tags)
 
 
 class TagSearch(ZammadView):

@@ -17,12 +17,12 @@ from rest_framework.response import Response
 from .... import search, services
 from ....api.authentication import is_key_request
 from ....conf import helpdesk_settings
-from ....models import Channel, Client, ReplyType, Ticket
+from ....models import Channel, Client, Ticket
 from ....permissions import can_delete_ticket
 from .. import mapping
 from .. import serializers as z
-from ..errors import Unprocessable, unprocessable
-from .base import FIELD_NAMES, ZammadView
+from ..errors import Unprocessable
+from .base import ZammadView
 
 
 #: Keys Zammad clients echo back from a ticket they read (a PUT of the whole object): ignored.
@@ -44,6 +44,8 @@ WRITABLE_TICKET_KEYS = frozenset({
 
 class TicketList(ZammadView):
     """``GET /tickets`` (page, per_page, expand, sort_by, order_by) and ``POST /tickets``."""
+
+    carries_files = True
 
     def get(self, request: Request) -> Response:
         offset, limit = self.page(default=100, most=100)
@@ -108,9 +110,10 @@ class TicketList(ZammadView):
                               **({mapping.STATE_KEY: state[0]} if state else {})} or None,
                     silent=True,
                 )
+                self.add_files(ticket, article)
                 self.add_time(ticket, article)
         except DjangoValidationError as exc:
-            raise unprocessable(exc, FIELD_NAMES) from None
+            raise self.write_error(exc) from None
         return self.ticket_response(ticket, status=201)
 
     def is_self(self, value: Any) -> bool:
@@ -138,6 +141,8 @@ class TicketList(ZammadView):
 
 class TicketDetail(ZammadView):
     """``GET``, ``PUT`` and ``DELETE /tickets/{id}``."""
+
+    carries_files = True
 
     def get(self, request: Request, pk: str) -> Response:
         return self.ticket_response(self.ticket(pk))
@@ -204,13 +209,9 @@ class TicketDetail(ZammadView):
                 if owner_sent:
                     services.ticket_set_assignees(ticket=ticket, assignees=[owner] if owner else [], by=request.user)
                 if article is not None:
-                    services.reply_post(
-                        ticket=ticket, author=request.user, text=article["text"],
-                        type=ReplyType.NOTE if article["internal"] else ReplyType.REPLY, silent=True,
-                    )
-                    self.add_time(ticket, article)
+                    self.post_article(ticket, article)
         except DjangoValidationError as exc:
-            raise unprocessable(exc, FIELD_NAMES) from None
+            raise self.write_error(exc) from None
         return self.ticket_response(ticket)
 
     def delete(self, request: Request, pk: str) -> Response:
