@@ -126,6 +126,24 @@ def clean_files(files: Iterable[IncomingFile], *, enforce_limits: bool = True) -
     return cleaned
 
 
+def too_large_message(exc: ValidationError) -> str | None:
+    """The message of a file over ``ATTACHMENT_MAX_BYTES`` in ``clean_files``' error (an
+    API answers it with 413), or None when ``exc`` is about something else."""
+    for error in getattr(exc, "error_dict", {}).get("files", []):
+        if error.code == TOO_LARGE:
+            return error.messages[0]
+    return None
+
+
+def message_files(ticket: Ticket) -> list[Attachment]:
+    """The files of the ticket's own message (not its replies'): prefetched as
+    ``ticket.message_attachments`` (``selectors.message_attachments_prefetch``), else one query."""
+    rows = getattr(ticket, "message_attachments", None)
+    if rows is None:
+        rows = ticket.attachments.filter(reply__isnull=True)
+    return list(rows)
+
+
 @transaction.atomic
 def attachments_add(
     *,

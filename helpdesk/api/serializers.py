@@ -24,6 +24,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import refcache, sla
+from ..attachments import message_files
 from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
 from ..limits import parse_id
@@ -206,14 +207,11 @@ def attachment_data(a: Attachment) -> dict[str, Any]:
 
 def _message_attachments(t: Ticket) -> list[dict[str, Any]]:
     # PostgreSQL: a JSON array inside the ticket query (``selectors.message_attachments_array``);
-    # else prefetched (``message_attachments``); else one query.
+    # else prefetched or read (``attachments.message_files``).
     array = getattr(t, "message_attachment_rows", None)
     if array is not None:
         return [_attachment_json(row) for row in array]
-    rows = getattr(t, "message_attachments", None)
-    if rows is None:
-        rows = t.attachments.filter(reply__isnull=True)
-    return [attachment_data(a) for a in rows]
+    return [attachment_data(a) for a in message_files(t)]
 
 
 def history_data(c: StatusChange) -> dict[str, Any]:

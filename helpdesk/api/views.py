@@ -485,9 +485,9 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
     @staticmethod
     def validation_error(exc: DjangoValidationError, names: dict[str, str]) -> Exception:
         """A 413 for a file over the size limit, else the usual 422."""
-        for error in getattr(exc, "error_dict", {}).get("files", []):
-            if error.code == attachments.TOO_LARGE:
-                return RequestTooLarge(error.messages[0])
+        message = attachments.too_large_message(exc)
+        if message is not None:
+            return RequestTooLarge(message)
         return from_django(exc, names)
 
     @extend_schema(

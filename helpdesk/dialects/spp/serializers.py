@@ -4,6 +4,7 @@ like the native API's ``ticket_data``)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -78,8 +79,10 @@ def client_user(user: Any, ticket: Ticket) -> dict[str, Any] | None:
     }
 
 
-def ticket_resource(t: Ticket, replies: list[Reply]) -> dict[str, Any]:
-    """SPP's TicketResource. ``replies`` are the ones the caller may read (a selector's)."""
+def ticket_resource(t: Ticket, replies: list[Reply], *, file_url: Callable[[int], str]) -> dict[str, Any]:
+    """SPP's TicketResource. ``replies`` are the ones the caller may read (a selector's),
+    with their ``attachments``; ``file_url`` makes an attachment id its absolute download
+    URL (SPP's ``files: array[string]``)."""
     metadata = dict(t.metadata or {})
     order = metadata.pop(ORDER_KEY, None)
     notes = [r for r in replies if r.type == ReplyType.NOTE]
@@ -101,7 +104,7 @@ def ticket_resource(t: Ticket, replies: list[Reply]) -> dict[str, Any]:
         "order": {"id": order} if order else None,
         "messages": [
             {"id": r.pk, "user_id": r.author_id, "created_at": iso(r.created_at), "message": r.text,
-             "staff_only": r.type == ReplyType.NOTE, "files": []}
+             "staff_only": r.type == ReplyType.NOTE, "files": [file_url(a.pk) for a in r.attachments.all()]}
             for r in replies
         ],
         "client": client_user(t.requester, t),

@@ -22,6 +22,7 @@ from ... import selectors, services
 from ...api.base import HelpdeskAPIMixin, request_id
 from ...api.exceptions import ValidationFailed, exception_handler, from_django
 from ...api.pagination import filterset_params, reject_unknown_params
+from ...api.serializers import attachment_url
 from ...models import Channel, Department, Reply, ReplyType, Ticket
 from ...permissions import contact_client_id, is_agent
 from .auth import AUTHENTICATION_CLASSES
@@ -59,13 +60,20 @@ class SPPView(HelpdeskAPIMixin, APIView):
     def tickets(self) -> Any:
         """The tickets the caller may see, each with the replies they may read
         (``selectors.reply_scope``) fetched in bulk: one query a page, not one a ticket."""
-        replies = Reply.objects.filter(selectors.reply_scope(self.request.user)).select_related("author")
+        replies = (
+            Reply.objects.filter(selectors.reply_scope(self.request.user)).select_related("author")
+            .prefetch_related("attachments")
+        )
         return selectors.ticket_list(user=self.request.user).prefetch_related(
             Prefetch("replies", queryset=replies.order_by("created_at", "id"), to_attr="visible_replies")
         )
 
     def resource(self, ticket: Ticket) -> dict[str, Any]:
-        return ticket_resource(ticket, ticket.visible_replies)
+        return ticket_resource(ticket, ticket.visible_replies, file_url=self.file_url)
+
+    def file_url(self, attachment_id: int) -> str:
+        """The native ``/attachments/{id}``, absolute: the download every surface authorizes alike."""
+        return self.request.build_absolute_uri(attachment_url(attachment_id))
 
 
 class PageForm(forms.Form):

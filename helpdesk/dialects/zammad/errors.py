@@ -20,6 +20,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from ...api.exceptions import ValidationFailed
+
 
 class Unprocessable(exceptions.APIException):
     """422 with one message, as Zammad's ``Exceptions::UnprocessableEntity``."""
@@ -76,7 +78,10 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug on our side: Django logs it and answers 500
     status = exc.status_code
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, ValidationFailed):
+        # The shared layers' 422 (an ``Idempotency-Key`` reused for another request): its fields.
+        message = " ".join(messages(exc.fields))
+    elif isinstance(exc, exceptions.ValidationError):
         status = 422
         message = " ".join(messages(exc.detail))
     elif isinstance(exc, exceptions.NotAuthenticated):

@@ -6,6 +6,7 @@ ids and dates. The tables come from the ``HELPDESK`` settings (``ZAMMAD_*``, see
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
@@ -56,12 +57,17 @@ def states() -> dict[int, dict[str, Any]]:
     return helpdesk_settings.ZAMMAD_STATES
 
 
-def state_by_name(name: str) -> int | None:
+def by_name(table: Mapping[int, Mapping[str, Any]], name: str) -> int | None:
+    """The id of the entry of ``table`` (states, priorities) named ``name``, case-insensitive."""
     wanted = name.strip().lower()
-    for state_id, state in states().items():
-        if state["name"].strip().lower() == wanted:
-            return state_id
+    for entry_id, entry in table.items():
+        if entry["name"].strip().lower() == wanted:
+            return entry_id
     return None
+
+
+def state_by_name(name: str) -> int | None:
+    return by_name(states(), name)
 
 
 def status_for_state(state_id: int) -> TicketStatus | None:
@@ -117,11 +123,7 @@ def priorities() -> dict[int, dict[str, Any]]:
 
 
 def priority_by_name(name: str) -> int | None:
-    wanted = name.strip().lower()
-    for priority_id, priority in priorities().items():
-        if priority["name"].strip().lower() == wanted:
-            return priority_id
-    return None
+    return by_name(priorities(), name)
 
 
 def our_priority(priority_id: int) -> Priority | None:

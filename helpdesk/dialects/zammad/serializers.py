@@ -6,6 +6,8 @@ they cannot take; nothing is dropped silently).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import re
 from collections.abc import Mapping
@@ -16,7 +18,8 @@ from django.db.models.functions import Lower
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
-from ...models import Client, Contact, CustomField, Department, Reply, ReplyType, Ticket
+from ...attachments import IncomingFile, message_files
+from ...models import Attachment, Client, Contact, CustomField, Department, Reply, ReplyType, Ticket
 from ...permissions import can_view_notes, contact_client_id, is_agent
 from . import mapping
 from .errors import Unprocessable
@@ -158,7 +161,7 @@ def opening_article_data(ticket: Ticket, *, expand: bool = True) -> dict[str, An
         "origin_by_id": ticket.requester_id if ticket.requester_id != ticket.creator_id else None,
         "created_at": date(ticket.created_at),
         "updated_at": date(ticket.created_at),
-        "attachments": [],
+        "attachments": [attachment_data(a) for a in message_files(ticket)],
         "time_unit": None,
     }
     if expand:
@@ -194,12 +197,24 @@ def reply_article_data(reply: Reply, *, expand: bool = True) -> dict[str, Any]:
         "origin_by_id": None,
         "created_at": date(reply.created_at),
         "updated_at": date(reply.created_at),
-        "attachments": [],
+        "attachments": [attachment_data(a) for a in reply.attachments.all()],
         "time_unit": None,
     }
     if expand:
         data.update({"type": "note", "sender": sender, "created_by": _login(author), "updated_by": _login(author)})
     return data
+
+
+def attachment_data(attachment: Attachment) -> dict[str, Any]:
+    """A file as Zammad lists it on its article (a ``Store``: ``size`` is a string there);
+    downloaded from ``/ticket_attachment/{ticket_id}/{article_id}/{id}``."""
+    preferences = {"Content-Type": attachment.content_type, "Mime-Type": attachment.content_type}
+    if attachment.inline:
+        preferences["Content-Disposition"] = "inline"
+        if attachment.content_id:
+            preferences["Content-ID"] = attachment.content_id
+    return {"id": attachment.pk, "filename": attachment.filename, "size": str(attachment.size),
+            "preferences": preferences}
 
 
 def role_names(user: Any) -> list[str]:
@@ -401,40 +416,45 @@ def find_department(data: Mapping[str, Any]) -> Department | None:
     return None
 
 
-def find_state(data: Mapping[str, Any]) -> tuple[int, Any] | None:
-    """``state`` (a name) or ``state_id`` -> (Zammad state id, our status); None if not sent."""
-    if data.get("state") is not None:
-        state_id = mapping.state_by_name(as_text(data["state"], "state"))
-        if state_id is None:
-            names = ", ".join(s["name"] for s in mapping.states().values())
-            raise Unprocessable(_("No lookup value found for 'state': %(v)r. Known: %(k)s.") % {
-                "v": str(data["state"])[:100], "k": names})
-    elif data.get("state_id") is not None:
-        state_id = as_id(data["state_id"], "state_id")
+def _find_entry(
+    data: Mapping[str, Any], field: str, table: Mapping[int, Mapping[str, Any]], resolve: Any,
+    unknown: str, unresolved: str,
+) -> tuple[int, Any] | None:
+    """``FIELD`` (a name in ``table``) or ``FIELD_id`` -> (Zammad id, ``resolve(id)``); None
+    if neither is sent. ``unknown`` is the 422 for a name not in the table (with ``%(v)r``
+    and ``%(k)s``, the known names), ``unresolved`` the 422 for an id ``resolve`` finds nothing for."""
+    if data.get(field) is not None:
+        entry_id = mapping.by_name(table, as_text(data[field], field))
+        if entry_id is None:
+            names = ", ".join(entry["name"] for entry in table.values())
+            raise Unprocessable(unknown % {"v": str(data[field])[:100], "k": names})
+    elif data.get(f"{field}_id") is not None:
+        entry_id = as_id(data[f"{field}_id"], f"{field}_id")
     else:
         return None
-    status = mapping.status_for_state(state_id)
-    if status is None:
-        raise Unprocessable(_("State %(v)s is not supported here (see HELPDESK ZAMMAD_STATES).") % {"v": state_id})
-    return state_id, status
+    found = resolve(entry_id)
+    if found is None:
+        raise Unprocessable(unresolved % {"v": entry_id})
+    return entry_id, found
+
+
+def find_state(data: Mapping[str, Any]) -> tuple[int, Any] | None:
+    """``state`` (a name) or ``state_id`` -> (Zammad state id, our status); None if not sent."""
+    return _find_entry(
+        data, "state", mapping.states(), mapping.status_for_state,
+        _("No lookup value found for 'state': %(v)r. Known: %(k)s."),
+        _("State %(v)s is not supported here (see HELPDESK ZAMMAD_STATES)."),
+    )
 
 
 def find_priority(data: Mapping[str, Any]) -> Any:
     """``priority`` (a name) or ``priority_id`` -> our priority; None if not sent."""
-    if data.get("priority") is not None:
-        priority_id = mapping.priority_by_name(as_text(data["priority"], "priority"))
-        if priority_id is None:
-            names = ", ".join(p["name"] for p in mapping.priorities().values())
-            raise Unprocessable(_("No lookup value found for 'priority': %(v)r. Known: %(k)s.") % {
-                "v": str(data["priority"])[:100], "k": names})
-    elif data.get("priority_id") is not None:
-        priority_id = as_id(data["priority_id"], "priority_id")
-    else:
-        return None
-    priority = mapping.our_priority(priority_id)
-    if priority is None:
-        raise Unprocessable(_("No lookup value found for 'priority_id': %(v)r") % {"v": priority_id})
-    return priority
+    found = _find_entry(
+        data, "priority", mapping.priorities(), mapping.our_priority,
+        _("No lookup value found for 'priority': %(v)r. Known: %(k)s."),
+        _("No lookup value found for 'priority_id': %(v)r"),
+    )
+    return found[1] if found else None
 
 
 def find_organization(data: Mapping[str, Any]) -> Client | None:
@@ -501,9 +521,7 @@ def article_input(value: Any, *, user: Any) -> dict[str, Any]:
         internal = internal.lower() == "true"
     if not isinstance(internal, bool):
         raise Unprocessable(_("article: internal must be true or false."))
-    attachments = value.get("attachments") or []
-    if attachments:
-        raise Unprocessable(_("article: attachments are not supported yet."))
+    files = attachment_files(value.get("attachments"))
     subject = value.get("subject")
     if subject is not None and not isinstance(subject, str):
         raise Unprocessable(_("article: subject must be a string."))
@@ -512,7 +530,33 @@ def article_input(value: Any, *, user: Any) -> dict[str, Any]:
         time_unit = None
     elif isinstance(time_unit, bool) or not isinstance(time_unit, (int, float, str)):
         raise Unprocessable(_("article: time_unit must be a number of minutes."))
-    return {"text": text, "internal": internal, "subject": subject or "", "time_unit": time_unit}
+    return {"text": text, "internal": internal, "subject": subject or "", "time_unit": time_unit, "files": files}
+
+
+def attachment_files(value: Any) -> list[IncomingFile]:
+    """Zammad's ``attachments: [{"filename", "data" (base64), "mime-type"}]`` -> the files
+    to attach. The type is sniffed from the bytes when stored (``helpdesk.attachments``),
+    so ``mime-type`` is accepted but not trusted. A 422 names the attachment at fault; the
+    limits (size, count, types) are the attachment service's."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise Unprocessable(_("article: attachments must be a list of objects with filename and data."))
+    files = []
+    for number, item in enumerate(value, 1):
+        name = item.get("filename") if isinstance(item, Mapping) else None
+        data = item.get("data") if isinstance(item, Mapping) else None
+        mime = item.get("mime-type", item.get("mime_type")) if isinstance(item, Mapping) else None
+        if not isinstance(name, str) or not name.strip() or not isinstance(data, str) or not isinstance(mime, (str, type(None))):
+            raise Unprocessable(_("article: attachment %(n)d needs a filename and its data (base64).") % {"n": number})
+        try:
+            # Line-wrapped base64 (``base64.encodebytes``, MIME) is base64 too.
+            content = base64.b64decode("".join(data.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise Unprocessable(_("article: attachment %(n)d (%(name)s): data is not valid base64.") % {
+                "n": number, "name": name[:200]}) from None
+        files.append(IncomingFile.from_bytes(name, content))
+    return files
 
 
 _BREAK = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|tr|blockquote)\s*>", re.IGNORECASE)

@@ -17,6 +17,10 @@ urlpatterns = [
     re_path(r"^ticket_articles/?$", views.ArticleCreate.as_view(), name="article-create"),
     re_path(rf"^ticket_articles/by_ticket/{ID}/?$", views.ArticlesByTicket.as_view(), name="articles-by-ticket"),
     re_path(rf"^ticket_articles/{ID}/?$", views.ArticleDetail.as_view(), name="article-detail"),
+    re_path(
+        r"^ticket_attachment/(?P<ticket_id>[^/]+)/(?P<article_id>[^/]+)/(?P<pk>[^/]+)/?$",
+        views.AttachmentDownload.as_view(), name="attachment-download",
+    ),
     re_path(r"^tags/?$", views.TicketTags.as_view(), name="tags"),
     re_path(r"^tags/add/?$", views.TagAdd.as_view(), name="tag-add"),
     re_path(r"^tags/remove/?$", views.TagRemove.as_view(), name="tag-remove"),

@@ -6,11 +6,14 @@ import urllib.parse
 import uuid
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
+from helpdesk.attachments import IncomingFile, attachments_add
 from helpdesk.models import Reply, ReplyType, Ticket
 from tests import factories
 from tests.api.conftest import key_client
+from tests.api.test_attachments import PNG
 from tests.dialects.conftest import new_key
 
 pytestmark = pytest.mark.django_db
@@ -184,6 +187,28 @@ class TestRead:
         with CaptureQueriesContext(connection) as many:
             assert len(agent_api.get(URL, {"limit": 100}).json()["data"]) == 30
         assert len(many) == len(few)
+
+    def test_messages_list_their_files_as_absolute_download_urls(self, agent_api, created, customer):
+        ticket = Ticket.objects.get(pk=created[0])
+        said = Reply.objects.get(ticket=ticket, type=ReplyType.REPLY)
+        note = Reply.objects.get(ticket=ticket, type=ReplyType.NOTE)
+        shot, = attachments_add(ticket=ticket, reply=said, files=[IncomingFile.from_bytes("shot.png", PNG)])
+        secret, = attachments_add(ticket=ticket, reply=note, files=[IncomingFile.from_bytes("secret.txt", b"S")])
+        shot_url = "http://testserver" + reverse("helpdesk-api:attachment", args=[shot.pk])
+        secret_url = "http://testserver" + reverse("helpdesk-api:attachment", args=[secret.pk])
+        body = agent_api.get(f"{URL}/{created[0]}").json()
+        assert [(m["message"], m["files"]) for m in body["messages"]] == [
+            ("internal", [secret_url]), ("Customer says hi", [shot_url])]
+        assert [t["messages"][-1]["files"] for t in agent_api.get(URL).json()["data"] if t["id"] == created[0]] == [
+            [shot_url]]
+        download = agent_api.get(shot_url)
+        assert download.status_code == 200 and b"".join(download.streaming_content) == PNG
+        assert download["Content-Disposition"].startswith("attachment") and download["X-Content-Type-Options"] == "nosniff"
+        # A contact: their conversation's file; the note's is neither listed nor downloadable.
+        api = key_client(customer)
+        assert [m["files"] for m in api.get(f"{URL}/{created[0]}").json()["messages"]] == [[shot_url]]
+        assert api.get(shot_url).status_code == 200
+        assert api.get(secret_url).status_code == 404
 
     def test_a_contact_reads_their_tickets_without_staff_notes(self, created, customer):
         api = key_client(customer)

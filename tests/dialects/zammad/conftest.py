@@ -4,6 +4,7 @@ import base64
 
 import pytest
 from django.core.cache import cache
+from django.core.servers import basehttp
 from rest_framework.test import APIClient
 
 from helpdesk.models import APIKey, Department
@@ -17,6 +18,25 @@ def _fresh_throttles():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def sessions(monkeypatch):
+    """Closes the clients' sessions at the end of the test, and has the live server close
+    every connection after its response (``Connection: close``): a keep-alive connection
+    would keep a server thread, and its database connection, alive past the test."""
+    original = basehttp.ServerHandler.cleanup_headers
+
+    def cleanup_headers(handler):
+        original(handler)
+        handler.headers["Connection"] = "close"
+        handler.request_handler.close_connection = True
+
+    monkeypatch.setattr(basehttp.ServerHandler, "cleanup_headers", cleanup_headers)
+    opened = []
+    yield opened.append
+    for client in opened:
+        client.session.close()
 
 
 def new_key(user) -> str:

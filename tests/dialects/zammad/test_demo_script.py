@@ -11,12 +11,12 @@ from zammad_py import ZammadAPI
 
 from helpdesk.models import Ticket
 
-from .test_real_clients import _default_statuses, sessions  # noqa: F401 (fixtures)
+from .test_real_clients import _default_statuses  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_zammad_script_runs_against_the_demo(live_server, sessions):  # noqa: F811
+def test_a_zammad_script_runs_against_the_demo(live_server, sessions):
     out = io.StringIO()
     call_command("helpdesk_demo", "--tickets", "30", force=True, stdout=out)
     key = re.search(r"API key:\s+(\S+)", out.getvalue()).group(1)

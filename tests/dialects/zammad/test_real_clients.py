@@ -3,7 +3,6 @@ the test (pytest-django's ``live_server``): a Zammad script with only its URL an
 changed runs from start to end."""
 
 import pytest
-from django.core.servers import basehttp
 from requests.exceptions import HTTPError
 from zammad_py import ZammadAPI
 from zammadoo import Client as Zammadoo
@@ -27,25 +26,6 @@ def _default_statuses(transactional_db):
     if not TicketStatus.objects.exists():
         with connection.schema_editor() as editor:
             migration.create_statuses(apps, editor)
-
-
-@pytest.fixture
-def sessions(monkeypatch):
-    """Closes the clients' sessions at the end of the test, and has the live server close
-    every connection after its response (``Connection: close``): a keep-alive connection
-    would keep a server thread, and its database connection, alive past the test."""
-    original = basehttp.ServerHandler.cleanup_headers
-
-    def cleanup_headers(handler):
-        original(handler)
-        handler.headers["Connection"] = "close"
-        handler.request_handler.close_connection = True
-
-    monkeypatch.setattr(basehttp.ServerHandler, "cleanup_headers", cleanup_headers)
-    opened = []
-    yield opened.append
-    for client in opened:
-        client.session.close()
 
 
 @pytest.fixture

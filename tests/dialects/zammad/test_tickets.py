@@ -105,8 +105,9 @@ def test_free_mail_customer_needs_an_organization(zapi, org, settings):
     ({"article": {"body": "b", "internal": "maybe"}}, "internal"),
     ({"article": {"body": "b", "type": "email"}}, "email"),
     ({"article": {"body": "b", "content_type": "image/png"}}, "content_type"),
-    ({"article": {"body": "b", "attachments": [{"filename": "a.txt", "data": "eA==", "mime-type": "text/plain"}]}},
-     "attachments"),
+    ({"article": {"body": "b", "attachments": [{"filename": "a.txt", "data": "e%A==", "mime-type": "text/plain"}]}},
+     "attachment 1 (a.txt): data is not valid base64"),
+    ({"article": {"body": "b", "attachments": {"filename": "a.txt"}}}, "attachments must be a list"),
     ({"article": {"body": "b", "sender": "Robot"}}, "sender"),
     ({"article": {"body": "b", "time_unit": "lots"}}, "time_spent"),
     ({"tags": 5}, "tags"),
@@ -132,9 +133,13 @@ def test_owner_must_be_an_agent(zapi, org, customer):
     assert "owner" in message
 
 
-def test_body_errors(zapi):
+def test_body_errors(zapi, settings):
     assert "JSON object" in error_of(zapi.post(f"{BASE}/tickets", [1, 2], format="json"), 422)
     error_of(zapi.post(f"{BASE}/tickets", "{nope", content_type="application/json"), 400)
+    # A write that takes no files: MAX_BODY_BYTES (1 MiB).
+    error_of(zapi.post(f"{BASE}/users", "x" * 2_000_000, content_type="application/json"), 413)
+    # One that does: MAX_BODY_BYTES and room for the files the limits allow, base64.
+    settings.HELPDESK = {"ATTACHMENT_MAX_COUNT": 1, "ATTACHMENT_MAX_BYTES": 1000}
     error_of(zapi.post(f"{BASE}/tickets", "x" * 2_000_000, content_type="application/json"), 413)
 
 
