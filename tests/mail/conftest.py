@@ -5,27 +5,13 @@ from pathlib import Path
 import pytest
 
 from tests import factories
+from tests.factories import ensure_default_statuses
 
 CORPUS = Path(__file__).parent / "corpus"
 
 
 def corpus(name: str) -> bytes:
     return (CORPUS / name).read_bytes()
-
-
-def ensure_default_statuses() -> None:
-    """The default statuses (a migration's data), which a transactional test's flush removes."""
-    import importlib
-
-    from django.apps import apps
-    from django.db import connection
-
-    from helpdesk.models import TicketStatus
-
-    if not TicketStatus.objects.exists():
-        migration = importlib.import_module("helpdesk.migrations.0002_default_statuses_and_agent_group")
-        with connection.schema_editor() as editor:
-            migration.create_statuses(apps, editor)
 
 
 @pytest.fixture
