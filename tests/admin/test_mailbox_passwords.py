@@ -3,21 +3,14 @@ clear or encrypted), empty keeps it, a new one replaces it; one that cannot be d
 said on the list and the form, must be entered again, and is never a 500."""
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from helpdesk.models import Mailbox
+from tests.mail.conftest import NEW_KEY as NEW
+from tests.mail.conftest import OLD_KEY as OLD
+from tests.mail.conftest import stored_password as stored
 
 pytestmark = pytest.mark.django_db
-
-OLD = "old-secret-key-0123456789-abcdefghijklmnop"
-NEW = "new-secret-key-9876543210-zyxwvutsrqponmlk"
-
-
-def stored(box: Mailbox) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT password FROM helpdesk_mailbox WHERE id = %s", [box.pk])
-        return cursor.fetchone()[0]
 
 
 def form(**changes):

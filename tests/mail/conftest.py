@@ -14,6 +14,20 @@ def corpus(name: str) -> bytes:
     return (CORPUS / name).read_bytes()
 
 
+#: Two keys (SECRET_KEY or HELPDESK ENCRYPTION_KEY) for the tests of encrypted mailbox passwords.
+OLD_KEY = "old-secret-key-0123456789-abcdefghijklmnop"
+NEW_KEY = "new-secret-key-9876543210-zyxwvutsrqponmlk"
+
+
+def stored_password(box) -> str:
+    """A mailbox's password column as the database holds it (encrypted)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT password FROM helpdesk_mailbox WHERE id = %s", [box.pk])
+        return cursor.fetchone()[0]
+
+
 @pytest.fixture
 def support(db):
     """The default department new mail goes to, with its own sender address."""

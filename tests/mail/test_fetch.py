@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from helpdesk.models import Mailbox, QuarantinedMail, Ticket
 
-from .conftest import corpus
+from .conftest import NEW_KEY, OLD_KEY, corpus, stored_password
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,14 +21,6 @@ def mailbox(dovecot, support):
         name="support", protocol=Mailbox.Protocol.IMAP, host="127.0.0.1", port=dovecot.imap_port,
         security=Mailbox.Security.NONE, username=user, password="secret",
     )
-
-
-def stored_password(box: Mailbox) -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT password FROM helpdesk_mailbox WHERE id = %s", [box.pk])
-        return cursor.fetchone()[0]
 
 
 def test_imap_mail_becomes_tickets_and_leaves_the_server(dovecot, mailbox, capsys):
@@ -72,10 +64,6 @@ def test_a_wrong_password_is_reported_and_kept_on_the_mailbox(dovecot, mailbox):
     Mailbox.objects.filter(pk=mailbox.pk).update(password="secret")
     call_command("helpdesk_mail_fetch")
     assert Ticket.objects.count() == 1
-
-
-OLD_KEY = "old-secret-key-0123456789-abcdefghijklmnop"
-NEW_KEY = "new-secret-key-9876543210-zyxwvutsrqponmlk"
 
 
 def test_after_a_key_rotation_the_old_password_still_logs_in(dovecot, support, settings):

@@ -16,18 +16,13 @@ from helpdesk.checks import check_mail_settings
 from helpdesk.encryption import DecryptionError, Undecryptable, decrypt, looks_encrypted
 from helpdesk.models import Mailbox
 
+from .conftest import NEW_KEY as NEW
+from .conftest import OLD_KEY as OLD
+from .conftest import stored_password as stored
+
 pytestmark = pytest.mark.django_db
 
-OLD = "old-secret-key-0123456789-abcdefghijklmnop"
-NEW = "new-secret-key-9876543210-zyxwvutsrqponmlk"
 OWN = "helpdesk-own-encryption-key-0123456789abcd"
-
-
-def stored(box: Mailbox) -> str:
-    """The password column as the database holds it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT password FROM helpdesk_mailbox WHERE id = %s", [box.pk])
-        return cursor.fetchone()[0]
 
 
 def make(password: str = "s3cret Pässwörd", name: str = "support") -> Mailbox:
