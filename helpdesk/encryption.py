@@ -62,8 +62,8 @@ def key_sources() -> tuple[str, list[str]]:
     own, fallbacks = helpdesk_settings.ENCRYPTION_KEY, list(helpdesk_settings.ENCRYPTION_KEY_FALLBACKS or [])
     if own is not None:
         return "HELPDESK ENCRYPTION_KEY and ENCRYPTION_KEY_FALLBACKS", [own, *fallbacks]
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []), *fallbacks]
-    return "SECRET_KEY and SECRET_KEY_FALLBACKS" + (" and HELPDESK ENCRYPTION_KEY_FALLBACKS" if fallbacks else ""), secrets
+    names = "SECRET_KEY and SECRET_KEY_FALLBACKS" + (" and HELPDESK ENCRYPTION_KEY_FALLBACKS" if fallbacks else "")
+    return names, [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []), *fallbacks]
 
 
 @functools.lru_cache(maxsize=8)

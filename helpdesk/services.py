@@ -228,8 +228,8 @@ def requester_for_email(
     (username = the address, no usable password). The client is, in order: the user's
     contact client, ``client`` if given, the client of the address's domain by the rule of
     ``helpdesk.domains`` (the sync's too), made with ``create_client`` (by default
-    ``UPSERT_CREATE_CLIENTS``) when none owns it; else ``None``. A non-staff user found a client becomes
-    its contact. Raises ``ValidationError`` ({"email": ...}) for an invalid address.
+    ``UPSERT_CREATE_CLIENTS``) when none owns it; else ``None``. A non-staff user found a
+    client becomes its contact. Raises ``ValidationError`` ({"email": ...}) for an invalid address.
     """
     if not isinstance(email, str):
         raise ValidationError({"email": [_("Enter a valid email address.")]})
