@@ -252,6 +252,55 @@ def check_mail_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     for key in ("MAIL_ACKNOWLEDGE", "MAIL_NOTIFY_AGENTS"):
         if not isinstance(value[key], bool):
             errors.append(Error(f"HELPDESK {key} must be True or False.", id="helpdesk.E026"))
+    errors.extend(_check_encryption_settings(value))
+    return errors
+
+
+def _check_encryption_settings(value: dict[str, Any]) -> list[Any]:
+    """The keys of helpdesk.encryption (helpdesk.E060, E061)."""
+    from .encryption import MIN_KEY_LENGTH
+
+    def key(v: Any) -> bool:
+        return isinstance(v, str) and len(v) >= MIN_KEY_LENGTH
+
+    hint = "Generate one with django.core.management.utils.get_random_secret_key() and keep it secret."
+    errors: list[Any] = []
+    if value["ENCRYPTION_KEY"] is not None and not key(value["ENCRYPTION_KEY"]):
+        errors.append(Error(f"HELPDESK ENCRYPTION_KEY must be None (use SECRET_KEY) or a string of at least "
+                            f"{MIN_KEY_LENGTH} characters.", hint=hint, id="helpdesk.E060"))
+    fallbacks = value["ENCRYPTION_KEY_FALLBACKS"]
+    if isinstance(fallbacks, str) or not isinstance(fallbacks, (list, tuple)) or not all(key(v) for v in fallbacks):
+        errors.append(Error(f"HELPDESK ENCRYPTION_KEY_FALLBACKS must be a list of former keys (strings of at least "
+                            f"{MIN_KEY_LENGTH} characters).", id="helpdesk.E061"))
+    return errors
+
+
+@register(Tags.database)
+def check_stored_secrets(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Any]:
+    """Mailbox passwords that no key decrypts (helpdesk.E062): ``check --database default``,
+    and ``migrate``. Clear-text ones (before migration 0015 ran) are not reported: migrate
+    encrypts them."""
+    from django.db import DatabaseError
+
+    from .encryption import key_sources, looks_encrypted
+    from .models import Mailbox
+
+    errors: list[Any] = []
+    for alias in databases or ():
+        try:
+            rows = list(Mailbox.objects.using(alias).order_by("name").values_list("name", "password"))
+        except DatabaseError:  # not migrated yet
+            continue
+        lost = [name for name, password in rows
+                if not isinstance(password, str) and looks_encrypted(getattr(password, "token", ""))]
+        if lost:
+            errors.append(Error(
+                f"The stored password of mailbox(es) {', '.join(map(repr, lost))} cannot be decrypted: no key "
+                f"decrypts it ({key_sources()[0]} were tried).",
+                hint="Restore the key they were encrypted with (a former key goes in SECRET_KEY_FALLBACKS or "
+                     "HELPDESK ENCRYPTION_KEY_FALLBACKS), or enter the passwords again in the admin (Mailboxes).",
+                id="helpdesk.E062",
+            ))
     return errors
 
 

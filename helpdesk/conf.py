@@ -143,6 +143,11 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_NOTIFY_AGENTS": True,
     # Seconds between polls of `manage.py helpdesk_mail_fetch --watch`.
     "MAIL_FETCH_INTERVAL_SECONDS": 60,
+    # Secrets kept encrypted (helpdesk.encryption: mailbox passwords): the key is derived
+    # from this string (None: from SECRET_KEY); the fallbacks (and, without a key of our
+    # own, SECRET_KEY_FALLBACKS) still decrypt, for rotating it.
+    "ENCRYPTION_KEY": None,
+    "ENCRYPTION_KEY_FALLBACKS": [],
     # Webhooks (helpdesk.events.webhooks): seconds to connect and to answer (each), the
     # most response bytes read, attempts per message before it is given up, the retry
     # delay (doubled per attempt, capped), and the failed attempts in a row after which a

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.crypto import KeyGenerator
 
+from .encryption import EncryptedTextField, Undecryptable, clear_text
+
 
 class Priority(models.IntegerChoices):
     """Stored as a rank so that ordering by priority orders by urgency."""
@@ -735,7 +737,9 @@ class Mailbox(models.Model):
     port = models.PositiveIntegerField(_("port"), null=True, blank=True, help_text=_("Empty: the protocol's default."))
     security = models.CharField(_("security"), max_length=8, choices=Security.choices, default=Security.SSL)
     username = models.CharField(_("user name"), max_length=254)
-    password = models.CharField(_("password"), max_length=254, blank=True)
+    # Encrypted at rest (helpdesk.encryption); the attribute is the clear text, or an
+    # Undecryptable when the key it was encrypted with is gone.
+    password = EncryptedTextField(_("password"), max_length=254, blank=True)
     folder = models.CharField(_("folder"), max_length=200, default="INBOX", help_text=_("IMAP only."))
     department = models.ForeignKey(
         Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="mailboxes",
@@ -752,6 +756,18 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def password_lost(self) -> bool:
+        """Whether the stored password cannot be decrypted (its key is gone)."""
+        return isinstance(self.password, Undecryptable)
+
+    def login_password(self) -> str:
+        """The password to log in with; raises ``DecryptionError`` (saying what to do)
+        when the stored one cannot be decrypted."""
+        return clear_text(self.password, what=f"The password of mailbox {self.name!r}")
+
+
 # The webhook tables live with the events code; imported here so they are this app's models.
 from .events.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: E402,F401
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet
 
+from .limits import MAX_ID
 from .models import Attachment, CannedReply, Client, Department, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
 from .permissions import (
     agent_department_ids,
@@ -23,7 +24,6 @@ from .permissions import (
 )
 
 #: The largest id a BigAutoField holds.
-_MAX_ID = 2**63 - 1
 
 
 def ticket_list(*, user: Any) -> QuerySet[Ticket]:
@@ -54,7 +54,7 @@ def ticket_get(*, user: Any, pk: Any) -> Ticket:
     except (TypeError, ValueError):
         raise Ticket.DoesNotExist from None
     # Out of the id column's range (a bigint): the database would raise, not find nothing.
-    if not 0 < pk <= _MAX_ID:
+    if not 0 < pk <= MAX_ID:
         raise Ticket.DoesNotExist
     return ticket_list(user=user).get(pk=pk)
 
@@ -179,7 +179,7 @@ def attachment_get(*, user: Any, pk: Any) -> Attachment:
         pk = int(pk)
     except (TypeError, ValueError):
         raise Attachment.DoesNotExist from None
-    if not 0 < pk <= _MAX_ID:
+    if not 0 < pk <= MAX_ID:
         raise Attachment.DoesNotExist
     attachment = Attachment.objects.select_related("ticket").get(pk=pk)
     if not ticket_list(user=user).filter(pk=attachment.ticket_id).exists():

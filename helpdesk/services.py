@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from . import refcache, signals, sla
 from .conf import helpdesk_settings
 from .custom_fields import clean_custom_fields
+from .domains import client_for_email
 from .limits import MAX_ASSIGNEES, MAX_METADATA_LENGTH, MAX_TAGS, MAX_TEXT_LENGTH
 from .events import webhooks
 from .events.notifications import notify_on_commit
@@ -36,7 +37,6 @@ from .models import (
     ActiveState,
     Channel,
     Client,
-    ClientDomain,
     Contact,
     Department,
     Priority,
@@ -217,25 +217,6 @@ def _check_assignees(users: Iterable[Any]) -> list[Any]:
     return users
 
 
-def _client_for_domain(domain: str, *, create: bool) -> Client | None:
-    """The client owning an email domain; with ``create``, a new one named after it
-    (never for a free-mail domain), race-safe: a concurrent claim of the domain wins."""
-    domain = domain.lower()
-    found = ClientDomain.objects.filter(domain=domain).select_related("client").first()
-    if found is not None:
-        return found.client
-    free = {d.lower() for d in helpdesk_settings.UPSERT_FREE_EMAIL_DOMAINS}
-    if not create or not domain or domain in free:
-        return None
-    try:
-        with transaction.atomic():
-            client = Client.objects.create(name=domain[:200])
-            ClientDomain.objects.create(domain=domain, client=client)
-            return client
-    except IntegrityError:
-        return ClientDomain.objects.select_related("client").get(domain=domain).client
-
-
 @transaction.atomic
 def requester_for_email(
     *, email: Any, name: str = "", client: Client | None = None, create_client: bool | None = None
@@ -245,10 +226,10 @@ def requester_for_email(
 
     The user is the oldest one with that address (case-insensitive), else a new user
     (username = the address, no usable password). The client is, in order: the user's
-    contact client, ``client`` if given, the client owning the address's domain, or (with
-    ``create_client``, by default ``UPSERT_CREATE_CLIENTS``) a new client for a domain
-    that is not a free-mail one; else ``None``. A non-staff user found a client becomes
-    its contact. Raises ``ValidationError`` ({"email": ...}) for an invalid address.
+    contact client, ``client`` if given, the client of the address's domain by the rule of
+    ``helpdesk.domains`` (the sync's too), made with ``create_client`` (by default
+    ``UPSERT_CREATE_CLIENTS``) when none owns it; else ``None``. A non-staff user found a
+    client becomes its contact. Raises ``ValidationError`` ({"email": ...}) for an invalid address.
     """
     if not isinstance(email, str):
         raise ValidationError({"email": [_("Enter a valid email address.")]})
@@ -291,7 +272,7 @@ def requester_for_email(
     if client is None:
         if create_client is None:
             create_client = helpdesk_settings.UPSERT_CREATE_CLIENTS
-        client = _client_for_domain(lowered.rpartition("@")[2], create=create_client)
+        client = client_for_email(lowered, create=create_client)
     if client is not None and not user.is_staff:
         Contact.objects.get_or_create(user=user, defaults={"client": client})
     return user, client

@@ -26,6 +26,19 @@ def client_org(db):
     return factories.ClientFactory(name="Acme Inc")
 
 
+@pytest.fixture
+def default_statuses(transactional_db):
+    """The default statuses in a transactional test (the flush after the one before removed them)."""
+    factories.ensure_default_statuses()
+
+
+@pytest.fixture
+def no_throttle(settings):
+    """No throttle limits a test that sends many requests at once (and the HELPDESK dict
+    is only that: the app's defaults otherwise)."""
+    settings.HELPDESK = {"THROTTLE_RATES": {"anon": None, "user": None, "upsert": None}}
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # The factories set a password on every user; PBKDF2 would make the suite crawl.

@@ -180,3 +180,17 @@ class CannedReplyFactory(factory.django.DjangoModelFactory):
 
     title = factory.Sequence(lambda n: f"Canned {n}")
     body = "Hi {{ requester.first_name }}, about ticket #{{ ticket.id }}: we are on it."
+
+
+def ensure_default_statuses() -> None:
+    """The default statuses (migration 0002's data), which a transactional test's flush
+    removes: put back unless they are there."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    if not models.TicketStatus.objects.exists():
+        migration = importlib.import_module("helpdesk.migrations.0002_default_statuses_and_agent_group")
+        with connection.schema_editor() as editor:
+            migration.create_statuses(apps, editor)

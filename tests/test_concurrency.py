@@ -8,79 +8,19 @@ these tests are meaningless there and skip; SQLite's concurrency (a file, WAL, a
 timeout) is tested in ``tests/test_sqlite_locking.py``.
 """
 
-import json
 import threading
-import urllib.error
-import urllib.request
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
+from django.db.models import F
 
 from helpdesk.models import APIKey, Reply, ReplyType, StatusChange, Ticket, TicketStatus
 from helpdesk.sync import ticket_bulk_upsert
 
 from . import factories
+from .concurrency import JOIN_SECONDS, call, errors, needs_postgresql, run_concurrently
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL: real concurrent transactions"),
-]
-
-#: Every thread is joined within this many seconds, or the test fails (never hangs CI).
-JOIN_SECONDS = 60
-
-
-@pytest.fixture
-def default_statuses():
-    """The default statuses (a migration's data), which a transactional test's flush removes."""
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module("helpdesk.migrations.0002_default_statuses_and_agent_group")
-    with connection.schema_editor() as editor:
-        migration.create_statuses(apps, editor)
-
-
-@pytest.fixture
-def no_throttle(settings):
-    settings.HELPDESK = {"THROTTLE_RATES": {"anon": None, "user": None, "upsert": None}}
-
-
-def run_concurrently(target, count: int) -> list:
-    """``target(n)`` in ``count`` threads released at once; each result or exception."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(n: int) -> None:
-        try:
-            barrier.wait(timeout=JOIN_SECONDS)
-            results[n] = target(n)
-        except BaseException as exc:  # reported by the test, never swallowed
-            results[n] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_SECONDS)
-    assert not any(t.is_alive() for t in threads), "a thread did not finish in time"
-    return results
-
-
-def call(method: str, url: str, key: str, body: object = None, headers: dict | None = None) -> tuple[int, dict]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Content-Type": "application/json", "Authorization": f"Bearer {key}"})
-    try:
-        with urllib.request.urlopen(request, timeout=JOIN_SECONDS) as response:  # noqa: S310 (the live server)
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        if headers is not None:
-            headers.update(exc.headers)
-        return exc.code, json.loads(exc.read() or b"{}")
+pytestmark = [pytest.mark.django_db(transaction=True), needs_postgresql]
 
 
 @pytest.mark.usefixtures("default_statuses", "no_throttle")
@@ -162,7 +102,7 @@ def test_concurrent_upserts_of_the_same_new_items_write_the_first_history_once()
 
     results = run_concurrently(lambda n: ticket_bulk_upsert(items=items, by=agent), requests)
 
-    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert not errors(results), results
     assert sum(r.created for r in results) == 30
     assert sum(r.created + r.updated for r in results) == 30 * requests
     assert Ticket.objects.count() == 30
@@ -191,13 +131,7 @@ def test_concurrent_upserts_over_http_of_the_same_new_items(live_server):
     assert [a[0] if isinstance(a, tuple) else a for a in answers] == [200] * 6, answers
     assert sum(a[1]["created"] for a in answers) == 20
     assert StatusChange.objects.count() == 20
-    assert not Ticket.objects.filter(status_changed_at__lt=models_F("created_at")).exists()
-
-
-def models_F(name):
-    from django.db.models import F
-
-    return F(name)
+    assert not Ticket.objects.filter(status_changed_at__lt=F("created_at")).exists()
 
 
 @pytest.mark.usefixtures("default_statuses", "no_throttle")
@@ -264,7 +198,7 @@ def test_concurrent_upserts_changing_one_ticket_keep_its_history_in_order():
 
     results = run_concurrently(lambda n: ticket_bulk_upsert(items=items[n], by=agent), count)
 
-    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert not errors(results), results
     assert all(r.ok and r.updated == 1 for r in results)
     history = list(StatusChange.objects.filter(ticket=ticket).order_by("pk"))
     assert len(history) == count

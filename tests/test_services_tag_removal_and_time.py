@@ -2,15 +2,14 @@
 (``DELETE /tags/remove``, an article's ``time_unit``), open to the native API too."""
 
 import decimal
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from helpdesk import services
 from helpdesk.models import Ticket
 from tests import factories
+from tests.concurrency import errors, needs_postgresql, run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -48,32 +47,14 @@ def test_add_time_spent_adds_and_validates():
     assert Ticket.objects.get(pk=ticket.pk).time_spent == decimal.Decimal("99999990")
 
 
+@needs_postgresql  # SQLite serialises writers; the race needs PostgreSQL
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("default_statuses")
 def test_concurrent_additions_all_count():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from helpdesk.models import TicketStatus
-
-    if not TicketStatus.objects.exists():
-        with connection.schema_editor() as editor:
-            import_module("helpdesk.migrations.0002_default_statuses_and_agent_group").create_statuses(apps, editor)
     ticket = factories.TicketFactory()
-    barrier = threading.Barrier(4)
 
-    def add():
-        from django.db import connections
+    results = run_concurrently(
+        lambda n: services.ticket_add_time_spent(ticket=Ticket.objects.get(pk=ticket.pk), minutes=5), 4)
 
-        barrier.wait()
-        services.ticket_add_time_spent(ticket=Ticket.objects.get(pk=ticket.pk), minutes=5)
-        connections.close_all()
-
-    threads = [threading.Thread(target=add) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert not errors(results), results
     assert Ticket.objects.get(pk=ticket.pk).time_spent == decimal.Decimal("20.00")

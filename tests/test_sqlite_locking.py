@@ -5,19 +5,18 @@ admin, never a 500. Each scenario runs in a subprocess on its own file (the suit
 test database is in memory, shared by every thread, so it has no writer queue)."""
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from django.db import connection  # noqa: F401 - read by the skipif condition below
+from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from .concurrency import ROOT, site_env
 
 pytestmark = pytest.mark.skipif(
-    "connection.vendor != 'sqlite'", reason="SQLite's locking; runs on the SQLite leg of the suite"
+    connection.vendor != "sqlite", reason="SQLite's locking; runs on the SQLite leg of the suite"
 )
 
 SETUP = """
@@ -49,8 +48,7 @@ def reply(text):
 def run(tmp_path: Path, body: str, timeout: int = 120) -> dict:
     script = tmp_path / "scenario.py"
     script.write_text(SETUP + textwrap.dedent(body))
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-           "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(ROOT)}
+    env = site_env(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     done = subprocess.run([sys.executable, str(script)], env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]

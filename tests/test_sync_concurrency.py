@@ -1,29 +1,14 @@
 """Concurrent bulk upserts with overlapping keys, each thread on its own connection:
 no ticket (or user, client, tag) is ever made twice or lost, and the counts add up."""
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
 
 from helpdesk.models import Client, ClientDomain, StatusChange, Tag, Ticket
 from helpdesk.sync import ticket_bulk_upsert
 
 from . import factories
-
-
-@pytest.fixture
-def default_statuses():
-    """The default statuses (a migration's data), which a transactional test's flush removes."""
-    import importlib
-
-    from django.apps import apps
-    from django.db import connection
-
-    migration = importlib.import_module("helpdesk.migrations.0002_default_statuses_and_agent_group")
-    with connection.schema_editor() as editor:
-        migration.create_statuses(apps, editor)
+from .concurrency import ROOT, errors, require_concurrent_writers, run_concurrently, site_env
 
 THREADS = 4
 
@@ -41,39 +26,17 @@ def items_for(thread: int) -> list[dict]:
     ]
 
 
-def run_concurrently(target, count: int) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(n: int) -> None:
-        try:
-            barrier.wait()
-            results[n] = target(n)
-        except BaseException as exc:  # reported by the test, never swallowed
-            results[n] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("default_statuses")
 def test_overlapping_concurrent_upserts_make_each_ticket_once():
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("SQLite's shared-cache in-memory test database has table locks, not a writer queue")
+    require_concurrent_writers()
     factories.DepartmentFactory(is_default=True)
     agent = factories.AgentFactory()
     keys = {item["sourceId"] for t in range(THREADS) for item in items_for(t)}
 
     results = run_concurrently(lambda n: ticket_bulk_upsert(items=items_for(n), by=agent), THREADS)
 
-    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert not errors(results), results
     assert all(r.ok for r in results)
     assert Ticket.objects.count() == len(keys)
     assert set(Ticket.objects.values_list("external_id", flat=True)) == keys
@@ -93,15 +56,14 @@ def test_overlapping_concurrent_upserts_make_each_ticket_once():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("default_statuses")
 def test_same_new_key_from_many_requests_at_once():
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("SQLite's shared-cache in-memory test database has table locks, not a writer queue")
+    require_concurrent_writers()
     factories.DepartmentFactory(is_default=True)
     factories.ClientDomainFactory(domain="acme.com")
     payload = [{"source": "s", "sourceId": "same", "email": "max@acme.com", "title": "Race"}]
 
     results = run_concurrently(lambda n: ticket_bulk_upsert(items=payload), 6)
 
-    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert not errors(results), results
     assert Ticket.objects.count() == 1
     assert sorted((r.created, r.updated) for r in results) == [(0, 1)] * 5 + [(1, 0)]
 
@@ -110,14 +72,12 @@ def test_concurrent_imports_on_a_sqlite_file(tmp_path):
     """SQLite, as the demo site configures it (WAL, IMMEDIATE transactions, a busy timeout):
     four processes import overlapping files into one database file at the same time."""
     import json
-    import os
     import sqlite3
     import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    root = ROOT
+    env = site_env(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     manage = [sys.executable, str(root / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=root)
     setup = (

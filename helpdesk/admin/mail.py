@@ -165,33 +165,68 @@ class QuarantinedMailAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(n)d mail(s) ingested; the others stay here.") % {"n": done}, messages.INFO)
 
 
+#: A stored password that no key decrypts (helpdesk.encryption): said on the form and the list.
+PASSWORD_LOST = gettext_lazy("The stored password cannot be decrypted (the key it was encrypted with is gone): "
+                             "enter it again.")
+
+
+class SecretField(forms.CharField):
+    """A password input that is empty unless a new value is typed: empty is no change."""
+
+    widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return bool(data)
+
+
 class MailboxForm(forms.ModelForm):
-    """The password is never sent back to the browser; left empty, the stored one is kept."""
+    """The password is never sent to the browser, neither in clear nor encrypted; left
+    empty, the stored one is kept, unless it cannot be decrypted: then it must be entered."""
 
     class Meta:
         model = Mailbox
         fields = "__all__"
-        widgets = {"password": forms.PasswordInput(render_value=False)}
+        field_classes = {"password": SecretField}
+        widgets = {"password": SecretField.widget}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk and self.instance.password:
+        self.initial.pop("password", None)
+        if self.instance.pk and self.instance.password_lost:
+            self.fields["password"].help_text = PASSWORD_LOST
+        elif self.instance.pk and self.instance.password:
             self.fields["password"].help_text = _("Stored. Leave empty to keep it.")
 
-    def clean_password(self) -> str:
+    def clean_password(self) -> Any:
         value = self.cleaned_data.get("password") or ""
-        return value or (self.instance.password if self.instance.pk else "")
+        if value or not self.instance.pk:
+            return value
+        if self.instance.password_lost:
+            raise forms.ValidationError(PASSWORD_LOST, code="password_lost")
+        return self.instance.password
 
 
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
-    list_display = ("name", "protocol", "host", "username", "folder", "department", "active", "last_fetched_at",
-                    "last_error")
+    list_display = ("name", "protocol", "host", "username", "password_state", "folder", "department", "active",
+                    "last_fetched_at", "last_error")
     list_filter = ("protocol", "active")
     search_fields = ("name", "host", "username")
     readonly_fields = ("last_fetched_at", "last_error")
     actions = ("fetch_now",)
+
+    @admin.display(description=gettext_lazy("password"))
+    def password_state(self, box: Mailbox) -> str:
+        if box.password_lost:
+            return format_html('<strong style="color:#dc2626">{}</strong>', _("cannot be decrypted"))
+        return _("stored") if box.password else "-"
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Mailbox | None = None,
+                           **kwargs: Any) -> HttpResponse:
+        if obj is not None and obj.password_lost and request.method == "GET":
+            self.message_user(request, f"{obj.name}: {PASSWORD_LOST}", messages.ERROR)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     @admin.action(description=gettext_lazy("Fetch the selected mailboxes now"), permissions=["change"])
     def fetch_now(self, request: HttpRequest, queryset: QuerySet[Mailbox]) -> None:

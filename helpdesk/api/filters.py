@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import QueryArrayWidget
 
 from .. import sla
+from ..limits import MAX_ID
 from ..models import ActiveState, Priority, Project, Ticket, TicketStatus
 from .exceptions import ValidationFailed
 from ..search import search_tickets
 
-MAX_ID = 2**63 - 1
 MAX_LIST = 100
 
 

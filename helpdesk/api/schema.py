@@ -8,6 +8,7 @@ from django.db import DatabaseError
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
+from ..limits import MAX_ID
 from .base import HelpdeskAPIMixin
 
 
@@ -54,7 +55,6 @@ class SchemaView(HelpdeskAPIMixin, SpectacularAPIView):
 
 # -- making the document exact (what drf-spectacular cannot infer) -------------------------
 
-MAX_ID = 2**63 - 1
 _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 #: Query parameters that take comma-separated ids (``?client_id=1,2``), at most 100.
 ID_LIST_PARAMS = ("category_id", "client_id", "companyId", "project_id", "assignee_id")

@@ -27,7 +27,7 @@ from .. import refcache, sla
 from ..attachments import message_files
 from ..conf import helpdesk_settings
 from ..custom_fields import clean_custom_fields
-from ..limits import parse_id
+from ..limits import MAX_ID, parse_id
 from ..models import (
     Attachment, Client, Department, Priority, Project, Reply, ReplyType, StatusChange, Ticket, TicketStatus,
 )
@@ -52,7 +52,6 @@ TICKET_FIELD_NAMES["cc"] = "ticket_cc"
 
 #: Form fields a browser adds that are not data.
 IGNORED_KEYS = frozenset({"csrfmiddlewaretoken"})
-MAX_ID = 2**63 - 1
 PRIORITIES = [p.slug for p in Priority]
 # Looked up per row: Priority(rank).slug goes through the enum machinery (~0.1 ms a call).
 _PRIORITY_SLUG = {int(p): p.slug for p in Priority}
@@ -468,10 +467,10 @@ class RequesterField(serializers.Field):
             return RequesterRef(text)
         if not (text.isdecimal() and text.isascii()):
             self.fail("invalid")
-        pk = int(text)
-        user = get_user_model().objects.filter(pk=pk).first() if 0 < pk <= MAX_ID else None
+        pk = parse_id(text)
+        user = get_user_model().objects.filter(pk=pk).first() if pk is not None else None
         if user is None:
-            self.fail("does_not_exist", pk=pk)
+            self.fail("does_not_exist", pk=text)
         return user
 
     def to_representation(self, value: Any) -> Any:
@@ -511,9 +510,10 @@ class UserIdListField(serializers.Field):
             text = str(value).strip()
             if isinstance(value, bool) or not isinstance(value, (int, str)) or not (text.isdecimal() and text.isascii()):
                 self.fail("invalid")
-            if not 0 < int(text) <= MAX_ID:
+            pk = parse_id(text)
+            if pk is None:
                 self.fail("does_not_exist", pks=text)
-            ids.append(int(text))
+            ids.append(pk)
         ids = list(dict.fromkeys(ids))
         if len(ids) > 100:
             self.fail("too_many", n=100)

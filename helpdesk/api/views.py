@@ -64,7 +64,6 @@ TAGS_ARRAY_PARAM = OpenApiParameter(
 TICKET_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The ticket id.")
 
 TICKET_FIELDS = tuple(TicketSerializer().fields)
-MAX_ID = 2**63 - 1
 #: Most names in ``select`` (repeats are allowed and ignored).
 MAX_SELECT = 500
 
@@ -194,11 +193,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
 
     def get_object(self) -> Ticket:
         """The ticket of the URL if the caller may see it; 404 otherwise (never 403)."""
-        try:
-            pk = int(str(self.kwargs.get("pk")))
-        except ValueError:
-            pk = 0
-        if not 0 < pk <= MAX_ID:
+        pk = parse_id(str(self.kwargs.get("pk")))
+        if pk is None:
             raise NotFound(_("Ticket not found."))
         try:
             return self.ticket_queryset().get(pk=pk)

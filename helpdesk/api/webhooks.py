@@ -18,13 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..events import webhooks
+from ..limits import parse_id
 from ..models import WebhookSubscription
 from ..permissions import can_manage_webhooks
 from .base import HelpdeskAPIMixin
 from .exceptions import from_django
 from .serializers import StrictSerializer, dt
 
-MAX_ID = 2**63 - 1
 
 
 class CanManageWebhooks(BasePermission):
@@ -96,8 +96,8 @@ class WebhookViewSet(HelpdeskAPIMixin, viewsets.GenericViewSet):
         return WebhookSubscription.objects.order_by("id")
 
     def get_object(self) -> WebhookSubscription:
-        pk = str(self.kwargs.get("pk", ""))
-        found = self.get_queryset().filter(pk=int(pk)).first() if pk.isdigit() and int(pk) <= MAX_ID else None
+        pk = parse_id(str(self.kwargs.get("pk", "")))
+        found = self.get_queryset().filter(pk=pk).first() if pk is not None else None
         if found is None:
             raise NotFound(_("Webhook not found."))
         return found

@@ -40,7 +40,7 @@ class FetchReport:
     error: str = ""
 
 
-def _pop3_messages(box: Mailbox) -> Iterator[tuple[bytes, Callable[[], object]]]:
+def _pop3_messages(box: Mailbox, password: str) -> Iterator[tuple[bytes, Callable[[], object]]]:
     port = box.port or DEFAULT_PORTS[(box.protocol, box.security)]
     if box.security == Mailbox.Security.SSL:
         client = poplib.POP3_SSL(box.host, port, timeout=TIMEOUT, context=ssl.create_default_context())
@@ -50,7 +50,7 @@ def _pop3_messages(box: Mailbox) -> Iterator[tuple[bytes, Callable[[], object]]]
             client.stls(context=ssl.create_default_context())
     try:
         client.user(box.username)
-        client.pass_(box.password)
+        client.pass_(password)
         count = len(client.list()[1])
         for number in range(1, count + 1):
             lines = client.retr(number)[1]
@@ -64,14 +64,14 @@ def _pop3_messages(box: Mailbox) -> Iterator[tuple[bytes, Callable[[], object]]]
     client.quit()  # commits the deletions
 
 
-def _raw_imap(box: Mailbox) -> Iterator[tuple[bytes, Callable[[], object]]]:
+def _raw_imap(box: Mailbox, password: str) -> Iterator[tuple[bytes, Callable[[], object]]]:
     # imap-tools parses each message; the raw bytes are what we store, so ask for them.
     from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 
     port = box.port or DEFAULT_PORTS[(box.protocol, box.security)]
     cls = {Mailbox.Security.SSL: MailBox, Mailbox.Security.STARTTLS: MailBoxStartTls}.get(box.security, MailBoxUnencrypted)
     kwargs = {"ssl_context": ssl.create_default_context()} if box.security != Mailbox.Security.NONE else {}
-    with cls(box.host, port=port, timeout=TIMEOUT, **kwargs).login(box.username, box.password, box.folder) as client:
+    with cls(box.host, port=port, timeout=TIMEOUT, **kwargs).login(box.username, password, box.folder) as client:
         uids = list(client.uids("ALL"))
         for uid in uids:
             status, data = client.client.uid("FETCH", uid, "(BODY.PEEK[])")
@@ -80,11 +80,14 @@ def _raw_imap(box: Mailbox) -> Iterator[tuple[bytes, Callable[[], object]]]:
 
 
 def fetch_mailbox(box: Mailbox, *, limit: int | None = None) -> FetchReport:
-    """Ingest every message waiting in ``box``; the error of a failed connection is kept on the box."""
+    """Ingest every message waiting in ``box``; the error of a failed connection (or of a
+    stored password that cannot be decrypted: no connection then) is kept on the box."""
     report = FetchReport(mailbox=box)
     source = f"{box.protocol}:{box.name}"
     try:
-        messages = _raw_imap(box) if box.protocol == Mailbox.Protocol.IMAP else _pop3_messages(box)
+        password = box.login_password()
+        read = _raw_imap if box.protocol == Mailbox.Protocol.IMAP else _pop3_messages
+        messages = read(box, password)
         for raw, done in messages:
             result = ingest_mail(raw, source=source, mailbox=box)
             report.results.append(result)

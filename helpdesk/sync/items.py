@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from ..domains import email_domain
 from ..limits import MAX_DOMAINS, MAX_HISTORY_ENTRIES, MAX_TEXT_LENGTH, parse_id
 from ..models import Client, Department, Ticket, TicketStatus
 from ..services import _clean_priority, _clean_time_spent, clean_tag_names
@@ -90,7 +91,7 @@ class Item:
 
     @property
     def email_domain(self) -> str | None:
-        return self.email.rpartition("@")[2] if isinstance(self.email, str) else None
+        return email_domain(self.email) if isinstance(self.email, str) else None
 
 
 def _text(item: Item, raw: dict, name: str, *, max_length: int | None = None) -> Any:

@@ -16,7 +16,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from ..conf import helpdesk_settings
-from ..models import Client, ClientDomain, Contact, Department, Ticket, TicketStatus
+from ..domains import domain_owners, free_mail_domains, may_make_client
+from ..models import Client, Contact, Department, Ticket, TicketStatus
 from .. import permissions
 from ..permissions import is_agent
 from .items import MISSING, Item, parse_id, shown
@@ -232,14 +233,11 @@ def resolve_clients_and_users(items: list[Item]) -> None:
     numeric = {n for n in map(parse_id, refs) if n is not None}
     clients_by_id = {c.pk: c for c in Client.objects.filter(Q(pk__in=numeric) | Q(pk__in=set(contacts.values())))}
     clients_by_ext = {c.external_id: c for c in Client.objects.filter(external_id__in=refs)} if refs else {}
-    clients_by_domain = (
-        {d.domain: d.client for d in ClientDomain.objects.filter(domain__in=refs | domains).select_related("client")}
-        if refs or domains else {}
-    )
+    clients_by_domain = domain_owners(refs | domains)
     default_client = None
     if helpdesk_settings.UPSERT_DEFAULT_CLIENT_ID is not None:
         default_client = Client.objects.filter(pk=helpdesk_settings.UPSERT_DEFAULT_CLIENT_ID).first()
-    free = {d.lower() for d in helpdesk_settings.UPSERT_FREE_EMAIL_DOMAINS}
+    free = free_mail_domains()
 
     def lookup(ref: str) -> Client | None:
         if parse_id(ref) in clients_by_id:
@@ -273,7 +271,7 @@ def resolve_clients_and_users(items: list[Item]) -> None:
                 item.client_plan = ("external_id", item.company_external_id)
             elif helpdesk_settings.UPSERT_CREATE_CLIENTS and item.domains:
                 item.client_plan = ("domain", item.domains[0])
-            elif helpdesk_settings.UPSERT_CREATE_CLIENTS and item.email_domain and item.email_domain not in free:
+            elif helpdesk_settings.UPSERT_CREATE_CLIENTS and may_make_client(item.email_domain, free):
                 item.client_plan = ("domain", item.email_domain)
             elif default_client is not None:
                 item.client = default_client

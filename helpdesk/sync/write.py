@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from ..conf import helpdesk_settings
+from ..domains import claim_domains, free_mail_domains, may_make_client
 from ..models import Channel, Client, ClientDomain, Contact, Priority, StatusChange, Ticket, TicketStatus
 from .items import MISSING, Item
 from .resolve import key_filter
@@ -62,16 +62,18 @@ def touch_changed(items: list[Item], ticket_ids: set[int], *, now: datetime.date
 
 
 def create_clients(items: list[Item]) -> None:
-    """Clients that items asked for and that do not exist yet, race-safely."""
+    """Clients that items asked for and that do not exist yet, race-safely: one per new
+    ``companyExternalId``, one per new domain (``helpdesk.domains``, the rule
+    ``services.requester_for_email`` follows too), each owning its items' other domains."""
     plans: dict[tuple[str, str], list[Item]] = defaultdict(list)
     for item in items:
         if item.client_plan:
             plans[item.client_plan].append(item)
     if not plans:
         return
-    free = {d.lower() for d in helpdesk_settings.UPSERT_FREE_EMAIL_DOMAINS}
+    free = free_mail_domains()
     domains_of = {
-        plan: sorted({d for i in group for d in (i.domains or [i.email_domain]) if d and d not in free} | (
+        plan: sorted({d for i in group for d in (i.domains or [i.email_domain]) if may_make_client(d, free)} | (
             {plan[1]} if plan[0] == "domain" else set()))
         for plan, group in plans.items()
     }
@@ -86,25 +88,14 @@ def create_clients(items: list[Item]) -> None:
             for item in plans[plan]:
                 item.client = ext_clients[plan[1]]
     by_domain = sorted(p for p in plans if p[0] == "domain")
-    if by_domain:
-        made = Client.objects.bulk_create([Client(name=p[1]) for p in by_domain])
-        for plan, client in zip(by_domain, made):
-            for item in plans[plan]:
-                item.client = client
-    rows = sorted({(d, item.client.pk) for plan, group in plans.items() for item in group[:1] for d in domains_of[plan]})
-    ClientDomain.objects.bulk_create([ClientDomain(domain=d, client_id=c) for d, c in rows], ignore_conflicts=True)
-    if by_domain:
-        # A concurrent request may have claimed a domain first: its client wins, ours goes.
-        owners = {d.domain: d.client for d in ClientDomain.objects.filter(domain__in=[p[1] for p in by_domain]).select_related("client")}
-        orphans = []
-        for plan in by_domain:
-            winner = owners[plan[1]]
-            for item in plans[plan]:
-                if item.client.pk != winner.pk:
-                    orphans.append(item.client.pk)
-                    item.client = winner
-        if orphans:
-            Client.objects.filter(pk__in=set(orphans)).delete()
+    claimed = claim_domains(p[1] for p in by_domain)
+    for plan in by_domain:
+        for item in plans[plan]:
+            item.client = claimed[plan[1]]
+    rows = sorted({(d, item.client.pk) for plan, group in plans.items() for item in group[:1] for d in domains_of[plan]
+                   if d not in claimed})
+    if rows:
+        ClientDomain.objects.bulk_create([ClientDomain(domain=d, client_id=c) for d, c in rows], ignore_conflicts=True)
 
 
 def create_users(items: list[Item]) -> None:

@@ -12,22 +12,6 @@ from tests import factories
 from tests.api.test_seed_examples import COMMANDS
 
 
-@pytest.fixture
-def default_statuses(transactional_db):
-    """The default statuses (a migration's data), which an earlier transactional test's flush removes."""
-    import importlib
-
-    from django.apps import apps
-    from django.db import connection
-
-    from helpdesk.models import TicketStatus
-
-    if not TicketStatus.objects.exists():
-        migration = importlib.import_module("helpdesk.migrations.0002_default_statuses_and_agent_group")
-        with connection.schema_editor() as editor:
-            migration.create_statuses(apps, editor)
-
-
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("default_statuses")

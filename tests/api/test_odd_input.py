@@ -86,3 +86,23 @@ def test_odd_paths(api, world):
                  "/api/tickets/ü", "/api/tickets//replies", "/api/tickets/1.0"]:
         assert_clean(api.get(path))
         assert_clean(api.delete(path))
+
+
+#: Ids no database holds: more digits than Python's int() converts, a digit only to str.isdigit.
+ODD_IDS = ["9" * 5000, "²", "1_000"]
+
+
+def test_odd_ids_in_paths_and_bodies(api, admin_api, world, department, client_org):
+    """Every id goes through ``limits.parse_id``: an odd one is a 404 or a 422, never a 500."""
+    ticket, _reply = world
+    for ident in ODD_IDS:
+        for path in [f"/api/tickets/{ident}", f"/api/tickets/{ident}/replies", f"/api/webhooks/{ident}"]:
+            assert_clean(api.get(path))
+            assert_clean(admin_api.get(path))
+            assert admin_api.get(path).status_code == 404, path
+        base = {"ticket_subject": "S", "ticket_message": "M", "ticket_clientid": client_org.pk,
+                "ticket_categoryid": department.pk}
+        for extra in ({"requester": ident}, {"assignee_ids": [ident]}):
+            r = api.post("/api/tickets", {**base, **extra}, format="json")
+            assert r.status_code == 422, (extra, r.content[:300])
+        assert_clean(api.patch(f"/api/tickets/{ticket.pk}", {"requester": ident}, format="json"))

@@ -11,18 +11,6 @@ from helpdesk.models import APIKey, Ticket, TicketStatus
 from tests import factories
 
 
-@pytest.fixture
-def default_statuses():
-    """The default statuses (a migration's data), which a transactional test's flush removes."""
-    import importlib
-
-    from django.apps import apps
-    from django.db import connection
-
-    migration = importlib.import_module("helpdesk.migrations.0002_default_statuses_and_agent_group")
-    with connection.schema_editor() as editor:
-        migration.create_statuses(apps, editor)
-
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "sync_tickets.py"
 
 

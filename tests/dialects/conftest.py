@@ -82,20 +82,3 @@ def run_curl(command: str) -> tuple[int, dict[str, str], object]:
         name, _c, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return status, headers, (json.loads(body) if body.strip() else None)
-
-
-@pytest.fixture
-def default_statuses(transactional_db):
-    """The default statuses (a migration's data), which a transactional test's flush removes."""
-    import importlib
-
-    from django.apps import apps
-    from django.db import connection
-
-    from helpdesk.models import TicketStatus
-
-    if TicketStatus.objects.exists():
-        return
-    migration = importlib.import_module("helpdesk.migrations.0002_default_statuses_and_agent_group")
-    with connection.schema_editor() as editor:
-        migration.create_statuses(apps, editor)

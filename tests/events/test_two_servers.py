@@ -7,17 +7,11 @@ PostgreSQL only (the servers share the test database, which an in-memory SQLite 
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -26,19 +20,13 @@ from helpdesk.models import APIKey, DeliveryStatus, Ticket, WebhookDelivery
 from helpdesk.events import webhooks
 
 from .. import factories
+from ..concurrency import ROOT, call, errors, free_port, run_concurrently, site_env
 from .receiver import Receiver
 from .rq_support import redis_or_skip
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 CACHE_REDIS = "redis://127.0.0.1:6379/7"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def database_url() -> str:
@@ -48,9 +36,8 @@ def database_url() -> str:
 
 
 def environment() -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "tests.events.two_servers_settings",
-            "DJANGO_SECRET_KEY": "two-servers-test-only", "HELPDESK_REDIS_URL": CACHE_REDIS,
-            "PYTHONPATH": str(ROOT)}
+    return site_env(database_url(), "tests.events.two_servers_settings",
+                    DJANGO_SECRET_KEY="two-servers-test-only", HELPDESK_REDIS_URL=CACHE_REDIS)
 
 
 class Server:
@@ -82,19 +69,6 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-
-def call(method: str, url: str, key: str, body=None) -> tuple[int, dict]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Authorization": f"Bearer {key}", "Content-Type": "application/json", "Accept": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else {}
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        return exc.code, json.loads(raw) if raw else {}
 
 
 @pytest.fixture
@@ -142,19 +116,15 @@ def test_two_app_servers_share_the_database_the_cache_and_the_work(servers):
 
     # Concurrent upserts of overlapping keys through both servers make each ticket once.
     upsert_key = agent_key()
-    results: list[tuple[int, dict]] = []
 
-    def upsert(server: Server, offset: int) -> None:
+    def upsert(server: Server, offset: int) -> tuple[int, dict]:
         items = [{"source": "zendesk", "sourceId": str(n), "title": f"Synced {n}", "email": f"p{n % 9}@acme.example",
                   "status": "open", "tags": [f"t{n % 3}"]} for n in range(offset, offset + 60)]
-        results.append(call("PUT", f"{server.base}/tickets", upsert_key, items))
+        return call("PUT", f"{server.base}/tickets", upsert_key, items, timeout=120)
 
-    threads = [threading.Thread(target=upsert, args=(server, offset))
-               for offset in (0, 20, 40) for server in (a, b)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    sends = [(server, offset) for offset in (0, 20, 40) for server in (a, b)]
+    results = run_concurrently(lambda n: upsert(*sends[n]), len(sends), timeout=120)
+    assert not errors(results), results
     assert [status for status, _ in results] == [200] * 6, results
     assert Ticket.objects.filter(external_source="zendesk").count() == 100  # keys 0..99, each once
     assert sum(r["created"] for _, r in results) == 100

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories
+from tests.factories import ensure_default_statuses
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -13,19 +14,18 @@ def corpus(name: str) -> bytes:
     return (CORPUS / name).read_bytes()
 
 
-def ensure_default_statuses() -> None:
-    """The default statuses (a migration's data), which a transactional test's flush removes."""
-    import importlib
+#: Two keys (SECRET_KEY or HELPDESK ENCRYPTION_KEY) for the tests of encrypted mailbox passwords.
+OLD_KEY = "old-secret-key-0123456789-abcdefghijklmnop"
+NEW_KEY = "new-secret-key-9876543210-zyxwvutsrqponmlk"
 
-    from django.apps import apps
+
+def stored_password(box) -> str:
+    """A mailbox's password column as the database holds it (encrypted)."""
     from django.db import connection
 
-    from helpdesk.models import TicketStatus
-
-    if not TicketStatus.objects.exists():
-        migration = importlib.import_module("helpdesk.migrations.0002_default_statuses_and_agent_group")
-        with connection.schema_editor() as editor:
-            migration.create_statuses(apps, editor)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT password FROM helpdesk_mailbox WHERE id = %s", [box.pk])
+        return cursor.fetchone()[0]
 
 
 @pytest.fixture

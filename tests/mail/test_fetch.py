@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from helpdesk.models import Mailbox, QuarantinedMail, Ticket
 
-from .conftest import corpus
+from .conftest import NEW_KEY, OLD_KEY, corpus, stored_password
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,6 +24,7 @@ def mailbox(dovecot, support):
 
 
 def test_imap_mail_becomes_tickets_and_leaves_the_server(dovecot, mailbox, capsys):
+    assert "secret" not in stored_password(mailbox)  # encrypted at rest, decrypted to log in
     for name in ("plain.eml", "attachments.eml", "malformed.eml"):
         dovecot.deliver(mailbox.username, corpus(name))
     call_command("helpdesk_mail_fetch")
@@ -44,6 +45,7 @@ def test_pop3_mailbox(dovecot, support):
     user = dovecot.add_user(f"pop3-{secrets.token_hex(4)}")
     Mailbox.objects.create(name="pop", protocol=Mailbox.Protocol.POP3, host="127.0.0.1", port=dovecot.pop3_port,
                            security=Mailbox.Security.NONE, username=user, password="secret")
+    assert "secret" not in stored_password(Mailbox.objects.get(name="pop"))
     dovecot.deliver(user, corpus("alternative.eml"))
     dovecot.deliver(user, corpus("alternative.eml"))  # the same mail twice
     call_command("helpdesk_mail_fetch", mailbox=["pop"])
@@ -62,6 +64,48 @@ def test_a_wrong_password_is_reported_and_kept_on_the_mailbox(dovecot, mailbox):
     Mailbox.objects.filter(pk=mailbox.pk).update(password="secret")
     call_command("helpdesk_mail_fetch")
     assert Ticket.objects.count() == 1
+
+
+def test_after_a_key_rotation_the_old_password_still_logs_in(dovecot, support, settings):
+    settings.SECRET_KEY = OLD_KEY
+    user = dovecot.add_user(f"rotate-{secrets.token_hex(4)}")
+    box = Mailbox.objects.create(name="support", host="127.0.0.1", port=dovecot.imap_port,
+                                 security=Mailbox.Security.NONE, username=user, password="secret")
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = NEW_KEY, [OLD_KEY]
+    dovecot.deliver(user, corpus("plain.eml"))
+    call_command("helpdesk_mail_fetch")
+    assert Ticket.objects.count() == 1
+    box.refresh_from_db()
+    box.save()  # re-encrypted with the new key: the old one can go
+    settings.SECRET_KEY_FALLBACKS = []
+    dovecot.deliver(user, corpus("alternative.eml"))
+    call_command("helpdesk_mail_fetch")
+    assert Ticket.objects.count() == 2
+
+
+def test_a_password_no_key_decrypts_is_reported_and_never_used(dovecot, support, settings, capsys):
+    settings.SECRET_KEY = OLD_KEY
+    user = dovecot.add_user(f"lost-{secrets.token_hex(4)}")
+    box = Mailbox.objects.create(name="support", host="127.0.0.1", port=dovecot.imap_port,
+                                 security=Mailbox.Security.NONE, username=user, password="secret")
+    Mailbox.objects.create(name="other", host="127.0.0.1", port=dovecot.imap_port, security=Mailbox.Security.NONE,
+                           username=dovecot.add_user(f"ok-{secrets.token_hex(4)}"), password="secret")
+    dovecot.deliver(user, corpus("plain.eml"))
+    settings.SECRET_KEY = NEW_KEY  # the old key is lost
+    box.refresh_from_db()
+    Mailbox.objects.filter(name="other").update(password="secret")  # entered again: with the new key
+    with pytest.raises(CommandError, match="Could not fetch: support"):
+        call_command("helpdesk_mail_fetch")
+    output = capsys.readouterr()
+    assert "support: DecryptionError: The password of mailbox 'support' cannot be decrypted" in output.err
+    assert "SECRET_KEY and SECRET_KEY_FALLBACKS were tried" in output.err
+    assert "other: nothing new" in output.out  # the other mailboxes are fetched all the same
+    box.refresh_from_db()
+    assert "cannot be decrypted" in box.last_error
+    assert len(dovecot.messages(user)) == 1 and not Ticket.objects.exists()  # kept for later
+    settings.SECRET_KEY_FALLBACKS = [OLD_KEY]  # the key is found again
+    call_command("helpdesk_mail_fetch")
+    assert Ticket.objects.count() == 1 and dovecot.messages(user) == []
 
 
 def test_an_unreachable_server_is_reported(support):

@@ -17,13 +17,13 @@ from ...api.exceptions import ValidationFailed
 from ...api.filters import MAX_LIST, _split
 from ...api.pagination import filterset_params, reject_unknown_params
 from ...conf import helpdesk_settings
+from ...limits import parse_id
 from ...models import Ticket
 from ...search import search_tickets
 from .serializers import PROPERTIES, SORTS
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 10_000
-MAX_ID = 2**63 - 1
 
 
 def _values(value: str, name: str) -> list[str]:
@@ -58,7 +58,7 @@ class PlanhatTicketFilterSet(filters.FilterSet):
 
     def filter_company(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         refs = _values(value, name)
-        ids = [int(r) for r in refs if r.isdecimal() and r.isascii() and 0 < int(r) <= MAX_ID]
+        ids = [n for n in map(parse_id, refs) if n is not None]
         return queryset.filter(Q(client_id__in=ids) | Q(client__external_id__in=refs))
 
     def filter_status(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
@@ -70,8 +70,8 @@ class PlanhatTicketFilterSet(filters.FilterSet):
             q |= Q(status__title__iexact=ref)
             if ref.lower() in aliases:
                 q |= Q(status__title__iexact=aliases[ref.lower()])
-            if ref.isdecimal() and ref.isascii() and 0 < int(ref) <= MAX_ID:
-                q |= Q(status_id=int(ref))
+            if (pk := parse_id(ref)) is not None:
+                q |= Q(status_id=pk)
         return queryset.filter(q)
 
     def filter_email(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:

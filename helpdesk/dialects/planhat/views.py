@@ -19,6 +19,7 @@ from ...api.base import HelpdeskAPIMixin
 from ...api.permissions import CanSync, IsAgent
 from ...api.upsert import BulkUpsertMixin
 from ...conf import helpdesk_settings
+from ...limits import parse_id
 from ...models import StatusChange
 from ...permissions import can_delete_ticket
 from .auth import AUTHENTICATION_CLASSES
@@ -83,10 +84,8 @@ class TicketView(PlanhatView):
     """``DELETE /tickets/{_id}``: answers the deleted ticket's object."""
 
     def delete(self, request: Request, _id: str, *args: Any, **kwargs: Any) -> Response:
-        text = str(_id).strip()
-        ticket = None
-        if text.isdecimal() and text.isascii() and 0 < int(text) <= 2**63 - 1:
-            ticket = self.tickets().filter(pk=int(text)).first()
+        ticket_id = parse_id(str(_id))
+        ticket = self.tickets().filter(pk=ticket_id).first() if ticket_id is not None else None
         if ticket is None:
             raise NotFound(_("Ticket not found."))
         if not can_delete_ticket(request.user, ticket):

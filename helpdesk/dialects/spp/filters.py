@@ -10,9 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ...api.exceptions import ValidationFailed
 from ...api.filters import IdListFilter, WordListFilter, _split
+from ...limits import parse_id
 from ...models import Ticket
-
-MAX_ID = 2**63 - 1
 
 
 class SPPTicketFilterSet(filters.FilterSet):
@@ -31,8 +30,8 @@ class SPPTicketFilterSet(filters.FilterSet):
             if "\x00" in ref:
                 raise forms.ValidationError({name: _("Null characters are not allowed.")})
             q |= Q(status__title__iexact=ref)
-            if ref.isdecimal() and ref.isascii() and 0 < int(ref) <= MAX_ID:
-                q |= Q(status_id=int(ref))
+            if (pk := parse_id(ref)) is not None:
+                q |= Q(status_id=pk)
         return queryset.filter(q)
 
     def filter_employee(self, queryset: QuerySet[Ticket], name: str, value: list[int]) -> QuerySet[Ticket]:

@@ -23,6 +23,7 @@ from ...api.base import HelpdeskAPIMixin, request_id
 from ...api.exceptions import ValidationFailed, exception_handler, from_django
 from ...api.pagination import filterset_params, reject_unknown_params
 from ...api.serializers import attachment_url
+from ...limits import parse_id
 from ...models import Channel, Department, Reply, ReplyType, Ticket
 from ...permissions import contact_client_id, is_agent
 from .auth import AUTHENTICATION_CLASSES
@@ -170,10 +171,8 @@ class TicketView(SPPView):
 
     def get(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         reject_unknown_params(request.query_params, set())
-        text = str(pk).strip()
-        ticket = None
-        if text.isdecimal() and text.isascii() and 0 < int(text) <= 2**63 - 1:
-            ticket = self.tickets().filter(pk=int(text)).first()
+        ticket_id = parse_id(str(pk))
+        ticket = self.tickets().filter(pk=ticket_id).first() if ticket_id is not None else None
         if ticket is None:
             raise NotFound(_("Ticket not found."))
         return Response(self.resource(ticket))

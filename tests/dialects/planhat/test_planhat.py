@@ -225,7 +225,9 @@ class TestDelete:
         assert not Ticket.objects.filter(pk=t.pk).exists()
         assert not StatusChange.objects.filter(ticket_id=t.pk).exists()
 
-    @pytest.mark.parametrize("ident", ["999999", "abc", "0", "99999999999999999999999"])
+    # (5000 digits: more than Python's int() converts; "²" is a digit to str.isdigit.)
+    @pytest.mark.parametrize("ident", ["999999", "abc", "0", "99999999999999999999999", "9" * 5000, "²"],
+                             ids=["unknown", "abc", "0", "too-big", "5000-digits", "superscript"])
     def test_unknown_ids_are_404(self, admin_api, tickets, ident):
         assert admin_api.delete(f"{URL}/{ident}").status_code == 404
 

@@ -224,7 +224,8 @@ class TestRead:
         r = agent_api.get(URL, params)
         assert r.status_code == 422 and field in r.json()["errors"]
 
-    @pytest.mark.parametrize("ident", ["999999", "abc", "-1", "99999999999999999999"])
+    @pytest.mark.parametrize("ident", ["999999", "abc", "-1", "99999999999999999999", "9" * 5000, "²"],
+                             ids=["unknown", "abc", "-1", "too-big", "5000-digits", "superscript"])
     def test_unknown_ticket_is_404(self, agent_api, created, ident):
         r = agent_api.get(f"{URL}/{ident}")
         assert r.status_code == 404 and r.json()["message"]

@@ -15,17 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _default_statuses(transactional_db):
-    # A transactional test flushes the tables after it, the migration's statuses too.
-    from importlib import import_module
-
-    from django.apps import apps
-    from django.db import connection
-
-    migration = import_module("helpdesk.migrations.0002_default_statuses_and_agent_group")
-    if not TicketStatus.objects.exists():
-        with connection.schema_editor() as editor:
-            migration.create_statuses(apps, editor)
+def _default_statuses(default_statuses):
+    """The suite's ``default_statuses`` for every test here (and in test_demo_script.py)."""
 
 
 @pytest.fixture
