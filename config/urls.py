@@ -9,6 +9,8 @@ from django.urls import include, path, reverse
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularSwaggerView
 
+from helpdesk.api.schema import SPECTACULAR_SETTINGS as HELPDESK_SCHEMA
+
 # The demo's admin branding (its templates/admin/base_site.html shows these).
 admin.site.site_header = "Deskflow helpdesk"
 admin.site.site_title = "Deskflow helpdesk"
@@ -35,7 +37,8 @@ urlpatterns = [
     # Before the API's include: its last route answers every other /api/ path with a 404.
     path(
         "api/docs/",
-        staff_member_required(SpectacularSwaggerView.as_view(url_name="helpdesk-api:schema")),
+        staff_member_required(SpectacularSwaggerView.as_view(url_name="helpdesk-api:schema",
+                                                             title=HELPDESK_SCHEMA["TITLE"])),
         name="api-docs",
     ),
     # The Zammad dialect where Zammad clients expect it (before the API's catch-all).

@@ -111,6 +111,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     for key in ("API_VERSION", "SEARCH_CONFIG"):
         if not isinstance(value[key], str) or not value[key].strip():
             errors.append(Error(f"HELPDESK {key} must be a non-empty string.", id="helpdesk.E008"))
+    set_version = value["API_VERSION"]
+    if isinstance(set_version, str) and set_version.strip() and set_version != DEFAULTS["API_VERSION"]:
+        from django.core.checks import Warning
+
+        errors.append(Warning(
+            f"HELPDESK API_VERSION is set ({set_version!r}): the API's responses then claim a version "
+            f"date the code does not keep (it implements {DEFAULTS['API_VERSION']!r}).",
+            hint="Remove API_VERSION from HELPDESK: the version date is the app's own (docs/versioning.md). "
+                 "The setting is deprecated and will be removed in 0.3.",
+            id="helpdesk.W102",
+        ))
     errors.extend(_check_zammad(value))
     return errors
 

@@ -14,9 +14,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
+from . import API_VERSION
+
 DEFAULTS: dict[str, Any] = {
-    # The API's version date, sent as X-Api-Version on every response.
-    "API_VERSION": "2026-11-23",
+    # The API's version date, sent as X-Api-Version on every response: the app's own
+    # (helpdesk.API_VERSION, docs/versioning.md). Deprecated as a setting: a site that sets
+    # it claims a contract the code does not keep (helpdesk.W102); removed in 0.3.
+    "API_VERSION": API_VERSION,
     # List pagination.
     "PAGE_SIZE": 25,
     "MAX_PAGE_SIZE": 1000,

@@ -125,8 +125,10 @@ def test_installs_into_a_new_django_project(kind, dist, tmp_path):
     # Django, which win), so CI does not change under us.
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("\n".join(pins().values()))
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTHONPATH", "VIRTUAL_ENV")}
+    # (DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests of this process; a deployed site
+    # has no such thing, and `check --deploy` rightly refuses it.)
+    env = {k: v for k, v in os.environ.items() if k not in (
+        "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTHONPATH", "VIRTUAL_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     run(python, "-m", "pip", "install", "-q", "-c", constraints, wheel, env=env)
 
     run(venv / "bin" / "django-admin", "startproject", "hostsite", tmp_path, env=env)
@@ -138,8 +140,26 @@ def test_installs_into_a_new_django_project(kind, dist, tmp_path):
         "INSTALLED_APPS += ['django_tasks'] if django.VERSION < (6, 0) else []\n"
         "INSTALLED_APPS += ['django_tasks_db', 'helpdesk']\n"
         "TASKS = {'default': {'BACKEND': 'django_tasks_db.DatabaseBackend'}}\n"
+        "REST_FRAMEWORK = {'DEFAULT_SCHEMA_CLASS': 'drf_spectacular.openapi.AutoSchema'}\n"
         "HELPDESK = {'PAGE_SIZE': 50}\n"
+        "MEDIA_ROOT = BASE_DIR / 'media'\n"
     ))
+    # The same site made ready to deploy (what `check --deploy` asks of any site, and the
+    # README's SQLite options), with nothing of the helpdesk's or drf-spectacular's added.
+    (tmp_path / "hostsite" / "deploy.py").write_text(
+        "from .settings import *  # noqa\n"
+        "DEBUG = False\n"
+        f"SECRET_KEY = {'k7#Qz-pW9!' * 6!r}\n"
+        "ALLOWED_HOSTS = ['helpdesk.example.com']\n"
+        "SECURE_SSL_REDIRECT = True\n"
+        "SECURE_HSTS_SECONDS = 31536000\n"
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS = True\n"
+        "SECURE_HSTS_PRELOAD = True\n"
+        "SESSION_COOKIE_SECURE = True\n"
+        "CSRF_COOKIE_SECURE = True\n"
+        "DATABASES['default']['OPTIONS'] = {'timeout': 20, 'transaction_mode': 'IMMEDIATE',\n"
+        "                                   'init_command': 'PRAGMA journal_mode=WAL;'}\n"
+    )
     names = zipfile.ZipFile(dist["wheel"]).namelist()
     if "helpdesk/api/urls.py" in names:
         urls = tmp_path / "hostsite" / "urls.py"
@@ -149,6 +169,12 @@ def test_installs_into_a_new_django_project(kind, dist, tmp_path):
                                  "path('helpdesk/api/', include('helpdesk.api.urls')),")
                         .replace('path("admin/", admin.site.urls),', 'path("admin/", admin.site.urls), '
                                  'path("helpdesk/api/", include("helpdesk.api.urls")),'))
+        if "helpdesk/dialects/spp/urls.py" in names:  # the README's optional dialects too
+            urls.write_text(urls.read_text().replace(
+                "path('helpdesk/api/', include('helpdesk.api.urls')),",
+                "path('helpdesk/api/', include('helpdesk.api.urls')), "
+                "path('planhat/', include('helpdesk.dialects.planhat.urls')), "
+                "path('spp/api/', include('helpdesk.dialects.spp.urls')),"))
         assert "helpdesk.api.urls" in urls.read_text()
 
     # Run from the project directory only: this checkout must not be importable there.
@@ -170,3 +196,39 @@ def test_installs_into_a_new_django_project(kind, dist, tmp_path):
                 f"HTTP_AUTHORIZATION='Bearer {key}'); "
                 "print(r.status_code, json.loads(r.content)['meta']['total'])")
         assert run(python, *manage, "shell", "-c", call, cwd=tmp_path, env=env).split()[-2:] == ["200", "10"]
+        _schema_and_deploy_checks_are_clean(python, manage, key, tmp_path, env)
+
+
+def _schema_and_deploy_checks_are_clean(python, manage, key, site, env):
+    """What a Django team runs next: the site's schema validation and deploy checks, clean
+    with no setting of the helpdesk's copied; the document the API serves names the
+    package's version and the API's version date, as the responses and the metadata do."""
+    import json
+
+    import helpdesk
+
+    out = run(python, *manage, "spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json",
+              "--file", site / "site-schema.json", cwd=site, env=env)
+    site_schema = json.loads((site / "site-schema.json").read_text())
+    assert "/helpdesk/api/tickets" in "".join(site_schema["paths"])
+    enums = {name for name, c in site_schema["components"]["schemas"].items() if "enum" in c}
+    assert {"PriorityEnum", "ReplyTypeEnum"} <= enums, enums
+    run(python, *manage, "spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json",
+        "--custom-settings", "helpdesk.api.schema.SPECTACULAR_SETTINGS", "--file", site / "api-schema.json",
+        cwd=site, env=env)
+    exported = json.loads((site / "api-schema.json").read_text())
+    deploy = run(python, *manage, "check", "--deploy", "--fail-level", "WARNING",
+                 "--settings", "hostsite.deploy", cwd=site, env=env)
+    assert "no issues" in deploy, deploy + out
+
+    call = ("import json, importlib.metadata as m; from django.test import Client; "
+            "r = Client(HTTP_HOST='localhost').get('/helpdesk/api/schema', "
+            f"HTTP_AUTHORIZATION='Bearer {key}', HTTP_ACCEPT='application/json'); "
+            "print(json.dumps({'status': r.status_code, 'header': r['X-Api-Version'], "
+            "'info': json.loads(r.content)['info'], 'package': m.version('django-deskflow')}))")
+    served = json.loads(run(python, *manage, "shell", "-c", call, cwd=site, env=env).strip().splitlines()[-1])
+    assert served["status"] == 200
+    assert served["package"] == served["info"]["version"] == exported["info"]["version"] == helpdesk.__version__
+    assert served["header"] == served["info"]["x-api-version"] == exported["info"]["x-api-version"]
+    assert served["header"] == helpdesk.API_VERSION
+    assert served["info"]["title"] == exported["info"]["title"] == "helpdesk API"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import force_instance
+from drf_spectacular.plumbing import build_choice_field, force_instance
 from rest_framework import serializers
 
 ERROR_DESCRIPTIONS = {
@@ -59,6 +59,25 @@ class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         return {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <api key>`"}
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    """``serializers.NamedChoiceField``: its values are the component it names, in every
+    document built from the app's views (the API's own ``/schema``, a site's
+    ``manage.py spectacular``, drf-spectacular's deploy check). A site's enum of the same
+    name is reported (drf-spectacular's "components with identical names"), not merged."""
+
+    target_class = "helpdesk.api.serializers.NamedChoiceField"
+
+    def get_name(self) -> str:
+        return self.target.enum_name
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        schema = build_choice_field(self.target)
+        schema.pop("x-spec-enum-id", None)
+        # Blank and null belong to the field using the enum (its nullable), not to the enum.
+        schema["enum"] = [value for value in schema["enum"] if value not in ("", None)]
+        return schema
 
 
 class HelpdeskAutoSchema(AutoSchema):

@@ -48,6 +48,11 @@ class PaginationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        # A number, when given: "?page=" is a 422 like "?page=x" (a blank list filter is
+        # no filter, as a browser form sends it; paging is never a form's blank field).
+        for name, field in self.fields.items():
+            if name in self.data and not str(self.data.get(name)).strip() and name not in self.errors:
+                self.add_error(name, field.error_messages["invalid"])
         if self.data.get("page") not in (None, "") and self.data.get("offset") not in (None, ""):
             raise forms.ValidationError({"offset": _("Use either page or offset, not both.")})
         return data
@@ -185,7 +190,7 @@ class HelpdeskPagination(BasePagination):
                 "name": "paging", "in": "query", "required": False, "style": "form", "explode": True,
                 "description": f"`limit`: rows per page (default {helpdesk_settings.PAGE_SIZE}, at most "
                 f"{helpdesk_settings.MAX_PAGE_SIZE}); `page` (1-based) **or** `offset` (rows to skip): "
-                "both is a 422.",
+                "both is a 422, and so is an empty value (each is a number).",
                 "schema": {
                     "type": "object",
                     "properties": {

@@ -8,6 +8,7 @@ from django.db import DatabaseError
 from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
+from .. import __version__
 from ..limits import MAX_ID
 from .base import HelpdeskAPIMixin
 
@@ -30,27 +31,52 @@ class PlainJsonSchemaRenderer(OpenApiJsonRenderer):
     format = "json"
 
 
+#: The app's own drf-spectacular settings: what the document is called, its version, how it
+#: is built. ``SchemaView`` serves it with them, whatever the site's ``SPECTACULAR_SETTINGS``
+#: say; ``manage.py spectacular --custom-settings helpdesk.api.schema.SPECTACULAR_SETTINGS``
+#: writes the same document. The enum names need no setting (``openapi.NamedChoiceField``),
+#: so a site's own ``spectacular`` and ``check --deploy`` name them alike.
+SPECTACULAR_SETTINGS: dict[str, Any] = {
+    "TITLE": "helpdesk API",
+    "DESCRIPTION": (
+        "The native REST API of django-deskflow: tickets, replies, status history, tags, "
+        "reference data, webhooks and ticket sync. Guide and reference: "
+        "https://django-deskflow.readthedocs.io/en/latest/api.html"
+    ),
+    # The package's release; the API's version date is added by ``versions``.
+    "VERSION": __version__,
+    "PREPROCESSING_HOOKS": ["helpdesk.api.schema.only_helpdesk_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "helpdesk.api.schema.exact_parameters",
+        "helpdesk.api.schema.links",
+        "helpdesk.api.schema.versions",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": None,
+}
+
+
 class SchemaView(HelpdeskAPIMixin, SpectacularAPIView):
     """``GET /schema``: JSON by default (``application/vnd.oai.openapi+json``, or
     ``application/json`` when asked for), YAML with ``?format=yaml``; needs a signed-in caller."""
 
     renderer_classes = [OpenApiJsonRenderer, PlainJsonSchemaRenderer, OpenApiYamlRenderer]
-    custom_settings = {
-        "TITLE": "helpdesk API",
-        "DESCRIPTION": "Tickets, replies, status history, tags, reference data and ticket sync. See docs/api.md.",
-        "PREPROCESSING_HOOKS": ["helpdesk.api.schema.only_helpdesk_endpoints"],
-        "POSTPROCESSING_HOOKS": [
-            "drf_spectacular.hooks.postprocess_schema_enums",
-            "helpdesk.api.schema.exact_parameters",
-            "helpdesk.api.schema.links",
-        ],
-        "COMPONENT_SPLIT_REQUEST": True,
-        "SCHEMA_PATH_PREFIX": None,
-        "ENUM_NAME_OVERRIDES": {
-            "PriorityEnum": ["normal", "high", "urgent"],
-            "ReplyTypeEnum": ["reply", "note"],
-        },
-    }
+    custom_settings = SPECTACULAR_SETTINGS
+
+
+def versions(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: the document names both versions (docs/versioning.md):
+    ``info.version`` is the package's release, ``info.x-api-version`` the API's version
+    date, the one every response sends as ``X-Api-Version``."""
+    from ..conf import helpdesk_settings
+
+    info = result.setdefault("info", {})
+    info["version"] = __version__
+    info["x-api-version"] = helpdesk_settings.API_VERSION
+    note = f"API version {helpdesk_settings.API_VERSION}, sent as `X-Api-Version` on every response."
+    info["description"] = f"{info.get('description', '')}\n\n{note}".strip()
+    return result
 
 
 # -- making the document exact (what drf-spectacular cannot infer) -------------------------

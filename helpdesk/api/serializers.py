@@ -57,6 +57,19 @@ PRIORITIES = [p.slug for p in Priority]
 _PRIORITY_SLUG = {int(p): p.slug for p in Priority}
 
 
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A ``ChoiceField`` whose values are one named enum of the OpenAPI document
+    (``openapi.NamedChoiceFieldExtension``), whichever field uses them: the ticket's
+    ``priority`` and the write's ``ticket_priority`` are both ``PriorityEnum``. The app
+    names its own enums, so no site needs ``ENUM_NAME_OVERRIDES`` for them."""
+
+    def __init__(self, *, enum_name: str, **kwargs: Any) -> None:
+        self.enum_name = enum_name
+        super().__init__(**kwargs)
+
+
 # -- output ------------------------------------------------------------------------------
 
 
@@ -291,7 +304,7 @@ class TicketSerializer(serializers.Serializer):
     subject = serializers.CharField()
     message = serializers.CharField()
     status = StatusRefSerializer()
-    priority = serializers.ChoiceField(choices=PRIORITIES)
+    priority = NamedChoiceField(choices=PRIORITIES, enum_name="PriorityEnum")
     source = serializers.ChoiceField(choices=["web", "api", "email"])
     active_state = serializers.ChoiceField(choices=["active", "archived"])
     department = NamedRefSerializer()
@@ -329,7 +342,7 @@ class ReplySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     ticket_id = serializers.IntegerField()
     text = serializers.CharField()
-    type = serializers.ChoiceField(choices=ReplyType.values)
+    type = NamedChoiceField(choices=ReplyType.values, enum_name="ReplyTypeEnum")
     author = AuthorSerializer(allow_null=True)
     created = serializers.DateTimeField()
     attachments = AttachmentSerializer(many=True)
@@ -701,7 +714,7 @@ class TicketWriteSerializer(StrictSerializer):
     )
     ticket_subject = serializers.CharField(max_length=255)
     ticket_message = serializers.CharField()
-    ticket_priority = serializers.ChoiceField(choices=PRIORITIES)
+    ticket_priority = NamedChoiceField(choices=PRIORITIES, enum_name="PriorityEnum")
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50, allow_blank=True), required=False, max_length=500,
         help_text=_("Tag names (array, or the form field repeated); unknown tags are created."),
@@ -817,8 +830,8 @@ class TicketTagsWriteSerializer(StrictSerializer):
 
 class ReplyWriteSerializer(StrictSerializer):
     ticketreply_text = serializers.CharField(help_text=_("The message."))
-    ticketreply_type = serializers.ChoiceField(
-        choices=ReplyType.values, default=ReplyType.REPLY, help_text=_("reply (default) or note (agents only).")
+    ticketreply_type = NamedChoiceField(
+        choices=ReplyType.values, enum_name="ReplyTypeEnum", default=ReplyType.REPLY, help_text=_("reply (default) or note (agents only).")
     )
     files = FilesField(required=False)
 
