@@ -20,8 +20,7 @@ from django.contrib.auth import get_backends, get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
-from django.db.models import F, OuterRef, QuerySet, Subquery, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import F, OuterRef, QuerySet, Subquery, TextField
 
 
 #: The SQL that turns a subquery's column ``v`` into a JSON array, per database.
@@ -71,15 +70,16 @@ def folds_permissions() -> bool:
 
 def annotate_user_access(queryset: QuerySet[Any], user_field: str) -> QuerySet[Any]:
     """``queryset`` (rows with a foreign key ``user_field`` to the user) with the user's
-    permission names, department ids and client id as annotations; see ``fill_user_access``."""
-    from django.contrib.auth.models import Permission
+    permission ids, department ids and client id as annotations; see ``fill_user_access``.
 
+    The permissions come as ids from the two link tables alone (no join to the
+    permission and content type tables: a small plan), named by ``permission_names``.
+    """
     from .models import AgentAccess, Contact
 
     if connections[queryset.db].vendor not in _JSON_LIST:
         return queryset  # read the usual way, one query each
     user_ref = OuterRef(f"{user_field}_id")
-    names = Concat("content_type__app_label", Value("."), "codename", output_field=TextField())
     annotations: dict[str, Any] = {
         "_hd_departments": JSONList(
             AgentAccess.departments.through.objects.filter(agentaccess__user_id=user_ref)
@@ -89,14 +89,38 @@ def annotate_user_access(queryset: QuerySet[Any], user_field: str) -> QuerySet[A
         "_hd_client": Subquery(Contact.objects.filter(user_id=user_ref).order_by("pk").values("client_id")[:1]),
     }
     if folds_permissions():
+        from django.contrib.auth.models import Group
+
         User = get_user_model()
-        user_query = User._meta.get_field("user_permissions").related_query_name()
+        user_links = User._meta.get_field("user_permissions").remote_field.through
+        user_column = User._meta.get_field("user_permissions").m2m_field_name()
         group_query = "group__%s" % User._meta.get_field("groups").related_query_name()
         annotations["_hd_user_perms"] = JSONList(
-            Permission.objects.filter(**{user_query: user_ref}).order_by().values(v=names))
+            user_links.objects.filter(**{f"{user_column}_id": user_ref}).order_by().values(v=F("permission_id")))
         annotations["_hd_group_perms"] = JSONList(
-            Permission.objects.filter(**{group_query: user_ref}).order_by().values(v=names))
+            Group.permissions.through.objects.filter(**{group_query: user_ref}).order_by().values(v=F("permission_id")))
     return queryset.annotate(**annotations)
+
+
+_NAMES: dict[int, str] = {}
+
+
+def permission_names(ids: list[int]) -> set[str]:
+    """``"app_label.codename"`` of each permission id, as ``ModelBackend`` names them.
+
+    The id → name map is kept per process: permissions are rows migrations make and
+    never rename. An id it lacks (a permission made since) reloads it; who has which
+    permission is never kept, it is read with every request.
+    """
+    if any(pk not in _NAMES for pk in ids):
+        from django.contrib.auth.models import Permission
+
+        _NAMES.clear()
+        _NAMES.update(
+            (pk, f"{app_label}.{codename}")
+            for pk, app_label, codename in Permission.objects.values_list("pk", "content_type__app_label", "codename")
+        )
+    return {_NAMES[pk] for pk in ids if pk in _NAMES}
 
 
 def fill_user_access(row: Any, user: Any) -> None:
@@ -110,6 +134,20 @@ def fill_user_access(row: Any, user: Any) -> None:
     if hasattr(row, "_hd_user_perms") and user.is_active and not user.is_superuser:
         # As ``ModelBackend._get_permissions`` builds them (a superuser's are every
         # permission, and ``has_perm`` never asks the backend for them).
-        user._user_perm_cache = set(_values(row._hd_user_perms))
-        user._group_perm_cache = set(_values(row._hd_group_perms))
+        user._user_perm_cache = permission_names(_values(row._hd_user_perms))
+        user._group_perm_cache = permission_names(_values(row._hd_group_perms))
         user._perm_cache = user._user_perm_cache | user._group_perm_cache
+
+
+def forget_names(**kwargs: Any) -> None:
+    _NAMES.clear()
+
+
+def connect() -> None:
+    """Drop the id → name map whenever a permission is saved or deleted, or after ``migrate``."""
+    from django.contrib.auth.models import Permission
+    from django.db.models.signals import post_delete, post_migrate, post_save
+
+    post_save.connect(forget_names, sender=Permission, dispatch_uid="helpdesk_permission_names_save")
+    post_delete.connect(forget_names, sender=Permission, dispatch_uid="helpdesk_permission_names_delete")
+    post_migrate.connect(forget_names, dispatch_uid="helpdesk_permission_names_migrate")

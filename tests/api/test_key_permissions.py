@@ -83,6 +83,7 @@ def test_a_superuser_has_every_permission(ticket):
 
 def test_the_key_lookup_is_one_query_with_the_permissions(agent):
     _row, key = APIKey.objects.create_key(user=agent, name="test")
+    APIKey.objects.get_from_key(key).user.has_perm("x.y")  # a warm process: the id → name map loaded
     with CaptureQueriesContext(connection) as queries:
         found = APIKey.objects.get_from_key(key)
         assert found.user.has_perm("helpdesk.add_reply")
@@ -108,3 +109,19 @@ def test_a_site_with_its_own_backend_gets_its_answers_not_the_folded_ones(settin
     assert not folds_permissions()
     assert api.get(f"/api/tickets/{ticket.pk}").status_code == 200
     assert reply(api, ticket).status_code == 403  # the backend says no add_reply
+
+
+def test_a_new_permission_is_named_at_once(agent, api, ticket):
+    """The id → name map is per process; a permission it does not know yet reloads it."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from helpdesk.user_permissions import _NAMES
+
+    assert api.get("/api/tickets").status_code == 200  # the map is loaded
+    new = Permission.objects.create(codename="frobnicate_ticket", name="Can frobnicate",
+                                    content_type=ContentType.objects.get(app_label="helpdesk", model="ticket"))
+    _NAMES[new.pk + 1000] = "stale"  # a map that did not see the new row (another process's)
+    _NAMES.pop(new.pk, None)
+    agent.user_permissions.add(new)
+    found = APIKey.objects.get_from_key(api.key)
+    assert found.user.has_perm("helpdesk.frobnicate_ticket")
