@@ -14,6 +14,7 @@ from helpdesk.models import Ticket
 from helpdesk.search import search_tickets
 
 from .. import factories
+from ..test_sync_command import items
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,11 +34,6 @@ def setup(default_statuses, db_backend):
     factories.DepartmentFactory(is_default=True)
     factories.ClientDomainFactory(domain="acme.com")
     return factories.AgentFactory(username="importer")
-
-
-def items(count, start=0):
-    return [{"source": "csv", "sourceId": str(n), "email": f"p{n}@acme.com", "title": f"T{n}"}
-            for n in range(start, start + count)]
 
 
 def background_import(path, *args):
