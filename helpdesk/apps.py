@@ -20,3 +20,6 @@ class HelpdeskConfig(AppConfig):
         from . import refcache
 
         refcache.connect()  # cached statuses, custom fields, webhooks: dropped on change
+        from . import user_permissions
+
+        user_permissions.connect()  # the permission id → name map: dropped on change

@@ -495,10 +495,16 @@ class APIKeyManager(models.Manager["APIKey"]):
         prefix, dot, secret = key.partition(".")
         if not dot or not secret or len(prefix) != self.key_generator.prefix_length:
             return None
-        # The agent's department access comes along: the permission checks need it.
-        obj = self.select_related("user", "user__helpdesk_access").filter(prefix=prefix, revoked=False).first()
+        from .user_permissions import annotate_user_access, fill_user_access
+
+        # What the permission checks need comes along in the same query, read afresh on
+        # every request (never a stale permission): the user, their model permissions
+        # (user and group), department access and client.
+        queryset = annotate_user_access(self.select_related("user"), "user")
+        obj = queryset.filter(prefix=prefix, revoked=False).first()
         if obj is None or not self.key_generator.verify(key, obj.hashed_key) or obj.has_expired:
             return None
+        fill_user_access(obj, obj.user)
         return obj
 
 

@@ -95,14 +95,9 @@ def agent_department_ids(user: Any) -> frozenset[int] | None:
     cached = getattr(user, "_helpdesk_department_ids", False)
     if cached is not False:
         return cached
-    related = getattr(type(user), "helpdesk_access", None)
-    if related is not None and related.related.is_cached(user):
-        # Fetched along with the user (the API key lookup does): no row, no query.
-        access = related.related.get_cached_value(user)
-        ids = None if access is None else frozenset(access.departments.values_list("pk", flat=True))
-    else:
-        rows = list(AgentAccess.objects.filter(user_id=user.pk).values_list("departments", flat=True))
-        ids = None if not rows else frozenset(pk for pk in rows if pk is not None)
+    # (The API key's lookup reads them along with the user: ``helpdesk.user_permissions``.)
+    rows = list(AgentAccess.objects.filter(user_id=user.pk).values_list("departments", flat=True))
+    ids = None if not rows else frozenset(pk for pk in rows if pk is not None)
     user._helpdesk_department_ids = ids
     return ids
 

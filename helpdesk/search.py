@@ -21,10 +21,11 @@ import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Lookup, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from .events.tasks import helpdesk_task
 from .limits import parse_id
 from .models import Client, Reply, ReplyType, Ticket
 from .permissions import can_view_notes
@@ -224,3 +225,47 @@ def install_search_config(connection: Any) -> str:
             f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT '{config}'::regconfig $$"
         )
     return config
+
+
+# -- the rebuild, inline or as tasks ---------------------------------------------------------
+
+#: Tickets per statement or task: a range of this many ids holds at most this many tickets.
+REBUILD_BATCH = 5000
+
+
+def rebuild_ranges(top: int | None, batch: int = REBUILD_BATCH) -> list[tuple[int, int]]:
+    """The id ranges (``low``, ``high``, inclusive) that cover every ticket id up to ``top``."""
+    return [] if top is None else [(low, low + batch - 1) for low in range(0, top + 1, batch)]
+
+
+def rebuild_range(connection: Any, low: int, high: int) -> int:
+    """(Re)build the documents of the tickets with ids ``low``–``high``; returns how many
+    changed. Idempotent: an upsert of each document (migration 0009)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT helpdesk_search_rebuild_range(%s, %s)", [low, high])
+        return int(cursor.fetchone()[0])
+
+
+@helpdesk_task
+def search_rebuild_range_task(low: int, high: int, using: str = "default") -> dict[str, int]:
+    """A task of ``manage.py helpdesk_search_rebuild --background``: one id range."""
+    with transaction.atomic(using=using):
+        written = rebuild_range(connections[using], low, high)
+    return {"low": low, "high": high, "written": written}
+
+
+def enqueue_rebuild(using: str = "default", batch: int = REBUILD_BATCH) -> tuple[int, int | None]:
+    """Queue the rebuild of every document as one task per id range (run by the task
+    workers, retried like every task); returns the number of tasks and the highest id.
+
+    Searches keep answering meanwhile: each document is replaced where it stands.
+    """
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT max(id) FROM helpdesk_ticket")
+        top = cursor.fetchone()[0]
+    ranges = rebuild_ranges(top, batch)
+    for low, high in ranges:
+        # Not on commit, and not swallowed: a backend that refuses the task is the caller's error.
+        search_rebuild_range_task.enqueue(low, high, using)
+    return len(ranges), top
+

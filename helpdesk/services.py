@@ -5,6 +5,13 @@ The API, the admin and the management commands all call these functions, so the 
 Each function is keyword-only, atomic, and raises ``django.core.exceptions.ValidationError``
 (keyed by model field name, or by custom field key) before it writes anything.
 Signals and notifications go out after the transaction commits, unless ``silent``.
+
+Inside a caller's transaction, ``ticket_create`` and ``reply_post`` (the API's hot writes)
+take no savepoint of their own (``atomic(savepoint=False)``). Their checks run before that
+block, so a ``ValidationError`` (or a refused permission) leaves the caller's transaction
+as it was; an error in their writes (a database error) undoes the caller's whole
+transaction, and a caller that goes on after one wraps the call in its own
+``transaction.atomic()``, Django's idiom (the dialects, the admin and mail ingest do).
 """
 
 from __future__ import annotations
@@ -278,7 +285,11 @@ def requester_for_email(
     return user, client
 
 
-@transaction.atomic
+#: The writes of ``ticket_create`` and ``reply_post``, after their checks: their own
+#: transaction, or none inside a caller's (a ValidationError comes before it).
+_atomic_no_savepoint = transaction.atomic(savepoint=False)
+
+
 def ticket_create(
     *,
     subject: str,
@@ -334,45 +345,47 @@ def ticket_create(
     if errors:
         raise ValidationError(errors)
 
-    now = timezone.now()
     status = status or _configured_status("DEFAULT_STATUS_ID")
-    ticket = Ticket.objects.create(
-        subject=cleaned["subject"],
-        message=cleaned["message"],
-        department=department,
-        client=client,
-        project=project,
-        priority=cleaned["priority"],
-        creator=creator,
-        requester=requester,
-        channel=channel,
-        status=status,
-        type=cleaned["type"],
-        severity=cleaned["severity"],
-        product=cleaned["product"],
-        time_spent=cleaned["time_spent"],
-        custom_fields=cleaned["custom_fields"],
-        metadata=cleaned["metadata"],
-        created_at=now,
-        updated_at=now,
-        status_changed_at=now,
-        closed_at=now if status.is_closed else None,
-    )
-    _record_status(ticket, from_status=None, to_status=status, by=creator, at=now)
-    _set_new_ticket_sla(ticket, at=now)
-    # A new ticket has no links yet: insert them, no diff to read first. Their names and
-    # ids stay on the instance, so the API's answer and the webhook need no re-read.
-    tag_rows = tags_get_or_create(cleaned["tags"]) if cleaned["tags"] else []
-    if tag_rows:
-        Ticket.tags.through.objects.bulk_create([Ticket.tags.through(ticket_id=ticket.pk, tag_id=t.pk) for t in tag_rows])
-    if cleaned["assignees"]:
-        Ticket.assignees.through.objects.bulk_create(
-            [Ticket.assignees.through(ticket_id=ticket.pk, user_id=u.pk) for u in cleaned["assignees"]])
-    # What the API's ticket object reads first (as its list query annotates them).
-    ticket.tag_names = [t.name for t in tag_rows]
-    ticket.assignee_id_list = [u.pk for u in cleaned["assignees"]]
-    webhooks.emit("ticket.created", ticket_id=ticket.pk, data=lambda: webhooks.ticket_object(ticket))
-    _after_commit(silent, "ticket_created", signals.ticket_created, Ticket, (ticket,), ticket=ticket, by=creator)
+    with _atomic_no_savepoint:
+        now = timezone.now()
+        ticket = Ticket.objects.create(
+            subject=cleaned["subject"],
+            message=cleaned["message"],
+            department=department,
+            client=client,
+            project=project,
+            priority=cleaned["priority"],
+            creator=creator,
+            requester=requester,
+            channel=channel,
+            status=status,
+            type=cleaned["type"],
+            severity=cleaned["severity"],
+            product=cleaned["product"],
+            time_spent=cleaned["time_spent"],
+            custom_fields=cleaned["custom_fields"],
+            metadata=cleaned["metadata"],
+            created_at=now,
+            updated_at=now,
+            status_changed_at=now,
+            closed_at=now if status.is_closed else None,
+        )
+        _record_status(ticket, from_status=None, to_status=status, by=creator, at=now)
+        _set_new_ticket_sla(ticket, at=now)
+        # A new ticket has no links yet: insert them, no diff to read first. Their names and
+        # ids stay on the instance, so the API's answer and the webhook need no re-read.
+        tag_rows = tags_get_or_create(cleaned["tags"]) if cleaned["tags"] else []
+        if tag_rows:
+            Ticket.tags.through.objects.bulk_create(
+                [Ticket.tags.through(ticket_id=ticket.pk, tag_id=t.pk) for t in tag_rows])
+        if cleaned["assignees"]:
+            Ticket.assignees.through.objects.bulk_create(
+                [Ticket.assignees.through(ticket_id=ticket.pk, user_id=u.pk) for u in cleaned["assignees"]])
+        # What the API's ticket object reads first (as its list query annotates them).
+        ticket.tag_names = [t.name for t in tag_rows]
+        ticket.assignee_id_list = [u.pk for u in cleaned["assignees"]]
+        webhooks.emit("ticket.created", ticket_id=ticket.pk, data=lambda: webhooks.ticket_object(ticket))
+        _after_commit(silent, "ticket_created", signals.ticket_created, Ticket, (ticket,), ticket=ticket, by=creator)
     return ticket
 
 
@@ -606,7 +619,6 @@ def ticket_delete(*, ticket: Ticket, by: Any = None) -> None:
     ticket.delete()
 
 
-@transaction.atomic
 def reply_post(
     *,
     ticket: Ticket,
@@ -615,12 +627,15 @@ def reply_post(
     type: str = ReplyType.REPLY,
     silent: bool = False,
     at: datetime.datetime | None = None,
+    locked: bool = False,
 ) -> Reply:
     """Add a reply or an internal note and update the ticket's dates and counters.
 
     A public reply sets ``last_reply_at`` (and ``first_response_at`` on the first reply
     by an agent); a note only bumps ``updated_at``, so contacts learn nothing of notes.
-    Only agents may write notes.
+    Only agents may write notes. ``locked``: the caller read ``ticket`` with
+    ``select_for_update()`` in the current transaction (the API does, to read and lock
+    it in one statement), so the service takes no lock of its own.
     """
     text = _clean_text("text", text, max_length=MAX_TEXT_LENGTH)
     if type not in ReplyType.values:
@@ -632,31 +647,33 @@ def reply_post(
         raise ValidationError({"type": [_("Writing internal notes needs the helpdesk.add_note permission.")]})
     if type == ReplyType.REPLY:
         _require(author, permissions.can_add_reply, ticket, "helpdesk.change_ticket and helpdesk.add_reply")
-    if at is None:
-        # Lock the ticket first, then take the time: concurrent replies are dated in the
-        # order they are written, and so are the status changes they cause.
-        list(Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk", flat=True))
-        at = timezone.now()
-    reply = Reply.objects.create(ticket=ticket, author=author, text=text, type=type, created_at=at)
-    # A reply dated in the past (``at``, e.g. an import) never moves a date backwards
-    # or forwards wrongly: last dates only grow, the first response only shrinks.
-    # Coalesce because SQLite's MAX()/MIN() return NULL when any argument is NULL.
-    stamp = Value(at, output_field=DateTimeField())
-    updates: dict[str, Any] = {"updated_at": Greatest(F("updated_at"), stamp)}
-    if type == ReplyType.NOTE:
-        updates["notes_count"] = F("notes_count") + 1
-    else:
-        updates["replies_count"] = F("replies_count") + 1
-        updates["last_reply_at"] = Greatest(Coalesce(F("last_reply_at"), stamp), stamp)
-        if agent:
-            updates["first_response_at"] = Least(Coalesce(F("first_response_at"), stamp), stamp)
-    _update_and_read(ticket, updates, ["updated_at", "last_reply_at", "first_response_at", "replies_count", "notes_count"])
-    if type == ReplyType.REPLY:
-        setting = "STATUS_ON_AGENT_REPLY" if agent else "STATUS_ON_CONTACT_REPLY"
-        if getattr(helpdesk_settings, setting) is not None:
-            ticket_change_status(ticket=ticket, status=_configured_status(setting), by=author, at=at, silent=silent)
-    webhooks.emit("reply.created", ticket_id=ticket.pk, data=lambda: webhooks.reply_payload(reply))
-    _after_commit(silent, "reply_posted", signals.reply_posted, Reply, (reply,), reply=reply, ticket=ticket, by=author)
+    with _atomic_no_savepoint:
+        if at is None and not locked:
+            # Lock the ticket first, then take the time: concurrent replies are dated in the
+            # order they are written, and so are the status changes they cause.
+            list(Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk", flat=True))
+        if at is None:
+            at = timezone.now()
+        reply = Reply.objects.create(ticket=ticket, author=author, text=text, type=type, created_at=at)
+        # A reply dated in the past (``at``, e.g. an import) never moves a date backwards
+        # or forwards wrongly: last dates only grow, the first response only shrinks.
+        # Coalesce because SQLite's MAX()/MIN() return NULL when any argument is NULL.
+        stamp = Value(at, output_field=DateTimeField())
+        updates: dict[str, Any] = {"updated_at": Greatest(F("updated_at"), stamp)}
+        if type == ReplyType.NOTE:
+            updates["notes_count"] = F("notes_count") + 1
+        else:
+            updates["replies_count"] = F("replies_count") + 1
+            updates["last_reply_at"] = Greatest(Coalesce(F("last_reply_at"), stamp), stamp)
+            if agent:
+                updates["first_response_at"] = Least(Coalesce(F("first_response_at"), stamp), stamp)
+        _update_and_read(ticket, updates, ["updated_at", "last_reply_at", "first_response_at", "replies_count", "notes_count"])
+        if type == ReplyType.REPLY:
+            setting = "STATUS_ON_AGENT_REPLY" if agent else "STATUS_ON_CONTACT_REPLY"
+            if getattr(helpdesk_settings, setting) is not None:
+                ticket_change_status(ticket=ticket, status=_configured_status(setting), by=author, at=at, silent=silent)
+        webhooks.emit("reply.created", ticket_id=ticket.pk, data=lambda: webhooks.reply_payload(reply))
+        _after_commit(silent, "reply_posted", signals.reply_posted, Reply, (reply,), reply=reply, ticket=ticket, by=author)
     return reply
 
 

@@ -76,14 +76,11 @@ def test_a_large_demo_has_no_colliding_external_ids():
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="search documents exist on PostgreSQL only")
 def test_the_search_rebuild_counts_every_ticket_across_its_batches(monkeypatch):
-    from helpdesk.management.commands import helpdesk_search_rebuild
-
-    monkeypatch.setattr(helpdesk_search_rebuild, "BATCH", 2)
     monkeypatch.setattr(progress_module, "LINE_INTERVAL", 0)
     tickets = factories.TicketFactory.create_batch(5)
     Ticket.objects.filter(pk=tickets[2].pk).delete()  # a gap in the ids
     err, out = io.StringIO(), io.StringIO()
-    call_command("helpdesk_search_rebuild", stdout=out, stderr=err)
+    call_command("helpdesk_search_rebuild", "--batch", "2", stdout=out, stderr=err)
     assert "Rebuilt 4 search documents" in out.getvalue()
     assert err.getvalue().splitlines()[-1].startswith("Search documents: 100%")
     with connection.cursor() as cursor:

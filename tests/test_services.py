@@ -588,3 +588,19 @@ def test_services_refuse_staff_the_permission_model_does_not_allow(ticket):
     ticket.refresh_from_db()
     assert (ticket.subject, ticket.status_id, ticket.active_state) == ("Cannot log in", TicketStatus.OPEN, "active")
     assert list(ticket.replies.all()) == [reply] and not ticket.tags.exists()
+
+
+def test_a_refused_create_or_reply_leaves_the_callers_transaction_usable(make_ticket, ticket, agent):
+    """The hot writes take no savepoint inside a caller's transaction, but check first:
+    a refusal leaves that transaction as it was, and the caller goes on."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        with pytest.raises(ValidationError):
+            make_ticket(subject="")
+        with pytest.raises(ValidationError):
+            services.reply_post(ticket=ticket, author=agent, text="")
+        services.reply_post(ticket=ticket, author=agent, text="Fine")
+        make_ticket(subject="Second")
+    assert list(ticket.replies.values_list("text", flat=True)) == ["Fine"]
+    assert Ticket.objects.count() == 2

@@ -177,10 +177,12 @@ def test_broken_json_on_stdin_is_located_too(setup, monkeypatch):
 def test_sqlite_imports_in_short_chunks_by_default(setup, tmp_path, monkeypatch):
     from django.db import connection
 
+    from helpdesk.sync import files
+
     sizes = []
-    real = helpdesk_import.ticket_bulk_upsert
-    monkeypatch.setattr(helpdesk_import, "ticket_bulk_upsert", lambda **kw: sizes.append(len(kw["items"])) or real(**kw))
-    monkeypatch.setattr(helpdesk_import, "SQLITE_CHUNK_SIZE", 4)
+    real = files.ticket_bulk_upsert
+    monkeypatch.setattr(files, "ticket_bulk_upsert", lambda **kw: sizes.append(len(kw["items"])) or real(**kw))
+    monkeypatch.setattr(files, "SQLITE_CHUNK_SIZE", 4)
     path = tmp_path / "t.json"
     path.write_text(json.dumps(items(10)))
 

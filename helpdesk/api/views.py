@@ -191,13 +191,14 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
                 queryset = queryset.annotate(assignee_id_list=ArraySubquery(users.values("user_id")))
         return queryset
 
-    def get_object(self) -> Ticket:
-        """The ticket of the URL if the caller may see it; 404 otherwise (never 403)."""
+    def get_object(self, queryset: Any = None) -> Ticket:
+        """The ticket of the URL if the caller may see it; 404 otherwise (never 403).
+        ``queryset``: a narrower ``ticket_queryset()`` (e.g. locked, without related rows)."""
         pk = parse_id(str(self.kwargs.get("pk")))
         if pk is None:
             raise NotFound(_("Ticket not found."))
         try:
-            return self.ticket_queryset().get(pk=pk)
+            return (self.ticket_queryset() if queryset is None else queryset).get(pk=pk)
         except Ticket.DoesNotExist:
             raise NotFound(_("Ticket not found.")) from None
 
@@ -431,14 +432,20 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         request=ReplyWriteSerializer, responses={201: ReplySerializer},
     )
     def replies(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        ticket = self.get_object()
         if request.method == "POST":
-            return self._post_reply(request, ticket)
+            return self._post_reply(request)
+        ticket = self.get_object()
         page = self.paginate_queryset(selectors.reply_list(user=request.user, ticket=ticket))
         return self.get_paginated_response([reply_data(r) for r in page])
 
     @transaction.atomic  # the reply and its files: all or nothing
-    def _post_reply(self, request: Request, ticket: Ticket) -> Response:
+    def _post_reply(self, request: Request) -> Response:
+        # Read and locked in one statement, inside the transaction: the reply is dated
+        # under the ticket's lock (``reply_post(locked=True)``). The ticket's row alone:
+        # the answer is the reply, and a join would make PostgreSQL, re-checking the row
+        # after waiting for a concurrent reply, find its changed status no longer joins
+        # the status row it read first (no row: a wrong 404).
+        ticket = self.get_object(self.ticket_queryset(select=()).select_related(None).select_for_update())
         data = self.validated(ReplyWriteSerializer)
         user = request.user
         if data["ticketreply_type"] == ReplyType.NOTE:
@@ -457,6 +464,7 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
                     text=data["ticketreply_text"],
                     type=data["ticketreply_type"],
                     silent=True,
+                    locked=True,
                 )
                 if files:
                     attachments.attachments_add(ticket=ticket, reply=reply, files=files, by=request.user)

@@ -11,7 +11,8 @@ A task that raises is retried with exponential backoff (``TASK_RETRY_BACKOFF_SEC
 doubled per attempt, capped at ``TASK_RETRY_MAX_DELAY_SECONDS``) up to
 ``TASK_MAX_ATTEMPTS`` attempts in all: each attempt is its own task result, so a failed
 attempt stays visible (with its traceback) where the backend shows results, e.g. the
-admin's "Database tasks" of django-tasks-db.
+admin's "Database tasks" of django-tasks-db. A task that raises ``PermanentFailure``
+fails at once, without retries.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def retry_delay(attempt: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(seconds, helpdesk_settings.TASK_RETRY_MAX_DELAY_SECONDS))
 
 
+class PermanentFailure(Exception):
+    """Raised by a task whose failure another attempt cannot mend (bad input, e.g. a
+    broken import file): the task fails at once, visibly, and is not retried."""
+
+
 def helpdesk_task(func: Callable[..., Any] | None = None, *, queue_name: str = "default", priority: int = 0) -> Any:
     """Make a module-level function a task that retries itself when it raises.
 
@@ -57,6 +63,9 @@ def helpdesk_task(func: Callable[..., Any] | None = None, *, queue_name: str = "
             attempt = int(kwargs.pop(ATTEMPT_KWARG, 1))
             try:
                 return func(*args, **kwargs)
+            except PermanentFailure:
+                logger.error("Task %s failed for good (not retried).", task.module_path)
+                raise
             except Exception:
                 if attempt < helpdesk_settings.TASK_MAX_ATTEMPTS:
                     _schedule_retry(task, args, kwargs, attempt)

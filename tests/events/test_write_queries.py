@@ -1,11 +1,11 @@
-"""API writes close to their floor: the statements a ticket create and a reply send, with
-the reference rows (statuses, custom fields, webhooks) in the cache as in a warm server.
+"""API writes at their floor: the statements a ticket create and a reply send, with the
+reference rows (statuses, custom fields, webhooks) in the cache as in a warm server.
 
 Transactional tests, so the count is what a real request sends (BEGIN and COMMIT
-included, no test savepoints; the savepoints counted are the services' own atomic blocks
-inside the view's): the key's lookup, what the request names (the client, the
-ticket; departments are cached), the rows written; plus, asserted apart, the two reads of
-the agent's permissions the permission model makes on every request.
+included, no test savepoints): the key's lookup (which brings the agent's permissions,
+department access and client along: ``helpdesk.user_permissions``), what the request
+names (the client, the ticket; departments are cached), the rows written. No savepoint:
+the services take none inside the view's transaction.
 """
 
 import pytest
@@ -36,22 +36,20 @@ def count(call):
     with CaptureQueriesContext(connection) as queries:
         response = call()
     sql = [q["sql"] for q in queries.captured_queries]
-    # The permission model (helpdesk.permissions) reads the agent's permissions once per
-    # request: its user and group permissions. Counted apart from the write's own floor.
-    permission_reads = [q for q in sql if '"auth_permission"' in q]
-    assert len(permission_reads) == 2, permission_reads
-    return response, [q for q in sql if q not in permission_reads]
+    # The agent's permissions come inside the key's lookup, never as queries of their own.
+    assert not [q for q in sql if '"auth_permission"' in q and '"helpdesk_apikey"' not in q], sql
+    assert not [q for q in sql if "SAVEPOINT" in q], sql
+    return response, sql
 
 
 def test_a_create_sends_six_statements(warm):
     api, body = warm
     response, sql = count(lambda: api.post("/api/tickets", body, format="json"))
     assert response.status_code == 201
-    # key, BEGIN, client, SAVEPOINT (ticket_create's own atomic block inside the view's,
-    # which keeps the ticket, its CC and its files all or nothing), INSERT ticket, INSERT
-    # status history, RELEASE SAVEPOINT, COMMIT. No SLA statement (no policy exists: cached),
-    # no attachment read (a new ticket without files has none).
-    assert len(sql) == 8, sql
+    # key (with the permissions), BEGIN, client, INSERT ticket, INSERT status history,
+    # COMMIT. No SLA statement (no policy exists: cached), no attachment read (a new
+    # ticket without files has none).
+    assert len(sql) == 6, sql
     # The answer, built without a re-read, is what GET shows.
     assert response.json()["data"] == api.get(f"/api/tickets/{response.json()['data']['id']}").json()["data"]
 
@@ -60,7 +58,7 @@ def test_a_create_with_known_tags_sends_eight(warm):
     api, body = warm
     response, sql = count(lambda: api.post("/api/tickets", {**body, "tags": ["billing", "export"]}, format="json"))
     assert response.status_code == 201
-    assert len(sql) == 10, sql  # the 8 above + the tags' lookup, + one INSERT of both links
+    assert len(sql) == 8, sql  # the 6 above + the tags' lookup, + one INSERT of both links
     data = response.json()["data"]
     assert data["tags"] == ["billing", "export"]
     assert data == api.get(f"/api/tickets/{data['id']}").json()["data"]
@@ -72,16 +70,16 @@ def test_a_reply_sends_six_statements(warm):
     response, sql = count(lambda: api.post(f"/api/tickets/{ticket.pk}/replies", {"ticketreply_text": "On it."},
                                            format="json"))
     assert response.status_code == 201
-    # key, the ticket (on PostgreSQL its own files come inside that query as a JSON
-    # array; SQLite prefetches them: one more), BEGIN, SAVEPOINT (reply_post's atomic block
-    # inside the view's, which keeps the reply and its files all or nothing), the ticket's
-    # row lock, INSERT reply, UPDATE the ticket's dates and counter RETURNING them, RELEASE
-    # SAVEPOINT, COMMIT; no read of the new reply's files (it has none). On SQLite the
-    # ticket's tags and assignees are two more queries (PostgreSQL reads them as arrays
-    # inside the ticket's query).
-    assert len(sql) == (9 if connection.vendor == "postgresql" else 12), sql
+    # key (with the permissions), BEGIN, the ticket read and locked in one statement,
+    # INSERT reply, UPDATE the ticket's dates and counter RETURNING them, COMMIT; the
+    # ticket's tags, assignees and files are not read (the answer is the reply), nor the
+    # new reply's files (it has none). The same on SQLite.
+    assert len(sql) == 6, sql
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in sql[2], sql
     ticket.refresh_from_db()
     assert ticket.replies_count == 1
+    assert response.json()["data"]["text"] == "On it."
 
 
 def test_a_new_status_or_webhook_is_seen_by_the_next_write(warm, settings):

@@ -7,149 +7,45 @@ chunks of at most ``UPSERT_MAX_ITEMS`` (5000; 500 by default on SQLite, whose wr
 each chunk holds), each chunk in its own transaction, with a progress bar on
 stderr and a summary on stdout. Invalid items are listed (all of them with
 ``--errors FILE``) and make the command exit with status 1; the valid ones are saved.
+
+``--background`` keeps the file in the default storage and queues the import as a task
+(``helpdesk.sync.files.import_file_task``) for the task workers: the same checks and
+chunks, the outcome in the task's result (the admin's task list with the database backend).
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from typing import IO, Any
 
-import ijson
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import transaction
 
 from helpdesk.conf import helpdesk_settings
 from helpdesk.permissions import is_agent
 from helpdesk.progress import progress
-from helpdesk.sync import UpsertResult, ticket_bulk_upsert
-
-_READ_SIZE = 1 << 20
-_BOM = b"\xef\xbb\xbf"
-#: Items per transaction on SQLite by default: one writer at a time, so each chunk's
-#: write lock is kept short and a reply (or another request) waiting for it gets its turn.
-SQLITE_CHUNK_SIZE = 500
+from helpdesk.sync import UpsertResult
+from helpdesk.sync.files import (  # noqa: F401 (iter_json_items, JSONFileError: imported from here too)
+    _READ_SIZE,
+    JSONFileError,
+    count_items,
+    default_chunk_size,
+    describe,
+    import_file_task,
+    import_items,
+    iter_json_items,
+    store_import_file,
+)
 
 
 class _Rollback(Exception):
     pass
-
-
-class JSONFileError(ValueError):
-    """Broken JSON: ``index`` is the item it is in (or after), ``offset`` its byte offset."""
-
-    def __init__(self, reason: str, *, index: int, offset: int | None) -> None:
-        where = f"byte {offset}" if offset is not None else "an unknown byte"
-        super().__init__(f"Invalid JSON in item {index} at {where}: {reason}.")
-        self.reason, self.index, self.offset = reason, index, offset
-
-
-def _start(stream: IO[bytes]) -> tuple[int, str]:
-    """Where the JSON starts (after a byte order mark) and its ijson prefix: ``item``
-    for an array, ``""`` for one object or JSON Lines (several top-level values)."""
-    stream.seek(0)
-    head = stream.read(len(_BOM))
-    start = len(_BOM) if head == _BOM else 0
-    stream.seek(start)
-    while True:
-        byte = stream.read(1)
-        if not byte or not byte.isspace():
-            break
-    stream.seek(start)
-    return start, ("item" if byte == b"[" else "")
-
-
-def iter_json_items(stream: IO[bytes]) -> Iterator[Any]:
-    """Yield the items of a JSON array, of one JSON object, or of JSON Lines, parsed as
-    a stream by ijson (a file bigger than memory is fine). ``stream`` is binary and
-    seekable. Broken JSON (``[a,,b]``, a missing comma, trailing data, a cut-off file)
-    raises ``JSONFileError`` with the item's index and the byte offset."""
-    start, prefix = _start(stream)
-    index = 0
-    try:
-        for value in ijson.items(stream, prefix, multiple_values=not prefix, use_float=True, buf_size=_READ_SIZE):
-            yield value
-            index += 1
-    except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
-        if index == 0 and prefix == "" and _is_blank(stream, start):
-            return  # an empty file: no items
-        message = exc.args[0] if exc.args else ""
-        if isinstance(message, bytes):
-            message = message.decode("utf-8", "replace")
-        lines = str(message).strip().splitlines()
-        reason = (lines[0] if lines else type(exc).__name__).rstrip(".")
-        reason = reason.removeprefix("parse error: ").removeprefix("lexical error: ")
-        raise JSONFileError(reason, index=index, offset=_error_offset(stream, start, multiple=not prefix)) from None
-
-
-def _is_blank(stream: IO[bytes], start: int) -> bool:
-    stream.seek(start)
-    while chunk := stream.read(_READ_SIZE):
-        if chunk.strip():
-            return False
-    return True
-
-
-def _error_offset(stream: IO[bytes], start: int, *, multiple: bool) -> int | None:
-    """The byte offset of the JSON token the parser refuses (the end of the file when
-    it is cut off). ijson's fast C parser does not say where; its pure-Python one does,
-    by character: the file is read again with it, and characters are turned into bytes."""
-    from ijson import utils
-    from ijson.backends import python as pure
-
-    last = {"pos": 0, "bytes": start, "chunk": start}
-
-    @utils.coroutine
-    def spy(target: Any) -> Any:
-        while True:
-            token = yield
-            if token[1] is not None:
-                last["pos"] = token[0]
-            target.send(token)
-
-    events = utils.sendable_list()
-    try:
-        parser = pure.utf8_encoder(pure.Lexer(spy(pure.parse_value(events, multiple, True))))
-        stream.seek(start)
-        while chunk := stream.read(_READ_SIZE):
-            last["chunk"] = last["bytes"]
-            last["bytes"] += len(chunk)
-            parser.send(chunk)
-            del events[:]
-        parser.close()
-    except ijson.IncompleteJSONError as exc:
-        if isinstance(exc.__context__, UnicodeDecodeError):  # not UTF-8: where the bad byte is
-            return last["chunk"] + max(exc.__context__.start, 0)
-        if "Incomplete JSON" in str(exc):
-            return last["bytes"]  # cut off: at the end
-    except Exception:  # noqa: BLE001 (the refused token's position was recorded)
-        pass
-    else:
-        return None
-    return start + _char_to_byte(stream, start, last["pos"])
-
-
-def _char_to_byte(stream: IO[bytes], start: int, chars: int) -> int:
-    stream.seek(start)
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
-    count = 0
-    try:
-        while chars > 0:
-            part = text.read(min(chars, _READ_SIZE))
-            if not part:
-                break
-            count += len(part.encode("utf-8", "surrogatepass"))
-            chars -= len(part)
-    finally:
-        text.detach()
-    return count
 
 
 def _binary_source(path: str) -> IO[bytes]:
@@ -167,17 +63,6 @@ def _binary_source(path: str) -> IO[bytes]:
     return spool
 
 
-def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 class Command(BaseCommand):
     help = "Create or update tickets from a file of Planhat-dialect items (the bulk upsert of PUT /tickets)."
 
@@ -189,12 +74,16 @@ class Command(BaseCommand):
         parser.add_argument("--errors", metavar="FILE", help="write every failed item as JSON to FILE")
         parser.add_argument("--dry-run", action="store_true", help="check and count everything, save nothing")
         parser.add_argument("--quiet", action="store_true", help="no progress bar; only the summary")
+        parser.add_argument("--background", action="store_true",
+                            help="keep the file in the storage and import it as a task of the task workers")
 
     def handle(self, *args: Any, **options: Any) -> None:
         limit = helpdesk_settings.UPSERT_MAX_ITEMS
-        size = options["chunk_size"] or (min(limit, SQLITE_CHUNK_SIZE) if connection.vendor == "sqlite" else limit)
+        size = options["chunk_size"] or default_chunk_size()
         if not 1 <= size <= limit:
             raise CommandError(f"--chunk-size must be between 1 and {limit}.")
+        if options["background"] and (options["dry_run"] or options["errors"]):
+            raise CommandError("--dry-run and --errors run inline; a background import reports in its task result.")
         by = None
         if options["user"]:
             by = get_user_model()._default_manager.filter(
@@ -207,41 +96,60 @@ class Command(BaseCommand):
             stream = _binary_source(path)
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+        if options["background"]:
+            self._enqueue(stream, by=by, size=size if options["chunk_size"] else None)
+            return
         result = UpsertResult()
         started = time.monotonic()
-        count = 0
+        done = {"count": 0}
         try:
             # First the whole file is checked, so broken JSON anywhere saves nothing.
-            total = sum(1 for _item in iter_json_items(stream))
-            stream.seek(0)
+            total = count_items(stream)
             with (
                 transaction.atomic() if options["dry_run"] else contextlib.nullcontext(),
                 progress(total=total, desc="Importing", unit="item", stream=self.stderr, quiet=options["quiet"]) as bar,
             ):
-                for chunk in _chunks(iter_json_items(stream), size):
-                    result.merge(ticket_bulk_upsert(items=chunk, by=by), offset=count)
-                    count += len(chunk)
-                    failed = len(result.created_errors) + len(result.updated_errors)
-                    bar.set_postfix_str(f"{result.created:,} created, {result.updated:,} updated, {failed:,} failed",
+                def on_chunk(so_far: UpsertResult, items: int) -> None:
+                    done["count"] += items
+                    failed = len(so_far.created_errors) + len(so_far.updated_errors)
+                    bar.set_postfix_str(f"{so_far.created:,} created, {so_far.updated:,} updated, {failed:,} failed",
                                         refresh=False)
-                    bar.update(len(chunk))
+                    bar.update(items)
+
+                result, _count = import_items(stream, by=by, size=size, on_chunk=on_chunk, total=total)
                 if options["dry_run"]:
                     raise _Rollback
         except _Rollback:
             pass
         except ValueError as exc:
+            count = done["count"]
             saved = f" {count} items before it were saved." if count else " Nothing was saved."
             raise CommandError(f"{exc}{saved}") from None
         finally:
             stream.close()
-        self._summary(result, count, time.monotonic() - started, options)
+        self._summary(result, done["count"], time.monotonic() - started, options)
+
+    def _enqueue(self, stream: IO[bytes], *, by: Any, size: int | None) -> None:
+        """Keep the file in the storage and queue its import; prints the task's id."""
+        try:
+            name = store_import_file(stream)
+        finally:
+            stream.close()
+        try:
+            result = import_file_task.enqueue(name, getattr(by, "pk", None), size)
+        except Exception as exc:  # the task backend refused: the file is not kept
+            from django.core.files.storage import default_storage
+
+            default_storage.delete(name)
+            raise CommandError(f"Could not queue the import: {exc}") from None
+        self.stdout.write(f"Queued import task {result.id} for {name}; the task workers run it "
+                          "(its outcome is the task's result).")
 
     def _summary(self, result: UpsertResult, count: int, seconds: float, options: dict[str, Any]) -> None:
         errors = result.errors
         prefix = "Dry run, nothing saved: would have " if options["dry_run"] else ""
         self.stdout.write(
-            f"{prefix}{'c' if prefix else 'C'}reated {result.created}, updated {result.updated}, "
-            f"failed {len(errors)} of {count} items in {seconds:.1f} s."
+            f"{prefix}{'c' if prefix else 'C'}{describe(result, count)[1:]} in {seconds:.1f} s."
         )
         for error in errors[:20]:
             self.stderr.write(f"item {error.index} (sourceId {error.source_id}): {error.message}")
