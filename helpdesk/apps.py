@@ -20,3 +20,6 @@ class HelpdeskConfig(AppConfig):
         from . import refcache
 
         refcache.connect()  # cached statuses, custom fields, webhooks: dropped on change
+        from . import sla_refresh
+
+        sla_refresh.connect()  # a changed SLA policy or calendar refreshes the open tickets' due times
