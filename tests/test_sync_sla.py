@@ -7,7 +7,6 @@ import copy
 import datetime
 import io
 import json
-import zoneinfo
 
 import pytest
 from django.core.management import call_command
@@ -20,31 +19,9 @@ from helpdesk.sync import ticket_bulk_upsert
 
 from . import factories
 
-BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
-
-
-def berlin(*args):
-    return datetime.datetime(*args, tzinfo=BERLIN)
-
-
-@pytest.fixture
-def department(db):
-    return factories.DepartmentFactory(name="Support", is_default=True)
-
-
-@pytest.fixture
-def acme(db):
-    client = factories.ClientFactory(name="Acme", external_id="crm-acme")
-    factories.ClientDomainFactory(client=client, domain="acme.com")
-    return client
-
-
-@pytest.fixture
-def office(db):
-    """Mon-Fri 09:00-17:00 Berlin; Friday 25 Dec 2026 a holiday."""
-    calendar = factories.BusinessCalendarFactory(time_zone="Europe/Berlin", working_days="12345")
-    factories.HolidayFactory(calendar=calendar, date=datetime.date(2026, 12, 25), name="Christmas")
-    return calendar
+# The sync tests' department and client, and the SLA tests' calendar (fixtures).
+from .test_sla import berlin, office  # noqa: E402,F401
+from .test_sync import acme, department, item  # noqa: E402,F401
 
 
 @pytest.fixture
@@ -54,12 +31,6 @@ def policies(office):
     urgent = factories.SLAPolicyFactory(name="urgent", priority=Priority.URGENT, calendar=office,
                                         first_response_minutes=60, resolution_minutes=240)
     return normal, urgent
-
-
-def item(n=1, **fields):
-    data = {"source": "zendesk", "sourceId": str(n), "email": f"max{n}@acme.com", "title": f"Ticket {n}"}
-    data.update(fields)
-    return data
 
 
 def upsert(items, by=None):

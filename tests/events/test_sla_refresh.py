@@ -14,6 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from helpdesk import services, sla, sla_refresh
 from helpdesk.models import Priority, SLAPolicy, Ticket, TicketStatus
 from tests import factories
+from tests.events.test_tasks import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,10 +27,6 @@ TASK = "helpdesk.sla_refresh.refresh_sla_task"
 def db_backend(settings, default_statuses):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.HELPDESK = {"TASK_RETRY_BACKOFF_SECONDS": 0}
-
-
-def run_worker():
-    call_command("db_worker", batch=True, startup_delay=False, reload=False, interval=0, verbosity=0)
 
 
 def refresh_tasks():
