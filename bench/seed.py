@@ -16,9 +16,11 @@ a clear message instead of loading wrong data.
 
 from __future__ import annotations
 
+import datetime
 import math
 import random
 import time
+import types as pytypes
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from helpdesk import models as hd
+from helpdesk import refcache, sla
 
 DAY = 86400
 YEARS = 4
@@ -108,6 +111,49 @@ NO_HIT_WORD = "xylophonequartz"
 SEARCH_ONE_WORD = "checkout"
 SEARCH_TWO_WORDS = "duplicate checkout"
 SEARCH_COMMON_WORD = "invoice"
+
+
+# SLA policies of a typical support desk (see ``create_sla_policies``): name, priority,
+# department name, on office hours?, first response and resolution in minutes.
+SLA_POLICIES = [
+    ("Normal", 1, None, True, 8 * 60, 5 * 8 * 60),
+    ("High", 2, None, True, 2 * 60, 2 * 8 * 60),
+    ("Urgent", 3, None, False, 60, 8 * 60),
+    ("Enterprise", None, "Enterprise", False, 60, 24 * 60),
+]
+
+
+def create_sla_policies() -> sla.Rules:
+    """An office-hours calendar (Mon-Fri 09:00-17:00 Berlin, with public holidays) and the
+    ``SLA_POLICIES``, unless the database has policies already; returns their rules.
+
+    Written with ``bulk_create``: no refresh task is queued (the seed computes every
+    ticket's SLA itself, a reused database is refreshed by ``helpdesk_sla_refresh``)."""
+    if not hd.SLAPolicy.objects.exists():
+        calendar = hd.BusinessCalendar.objects.bulk_create([hd.BusinessCalendar(
+            name="Office hours (bench)", time_zone="Europe/Berlin", working_days="12345",
+            opens_at=datetime.time(9), closes_at=datetime.time(17))])[0]
+        year = datetime.date.today().year
+        hd.Holiday.objects.bulk_create([
+            hd.Holiday(calendar=calendar, date=datetime.date(y, m, d), name=name)
+            for y in range(year - YEARS - 1, year + 2)
+            for m, d, name in ((1, 1, "New Year"), (5, 1, "Labour Day"), (10, 3, "Unity Day"),
+                               (12, 25, "Christmas"), (12, 26, "Boxing Day"))
+        ])
+        departments = {d.name: d for d in hd.Department.objects.all()}
+        hd.SLAPolicy.objects.bulk_create([
+            hd.SLAPolicy(name=f"{name} (bench)", priority=priority, department=departments.get(dept),
+                         calendar=calendar if office else None, first_response_minutes=first,
+                         resolution_minutes=resolution)
+            for name, priority, dept, office, first, resolution in SLA_POLICIES
+            if dept is None or dept in departments
+        ])
+    refcache.drop("sla_policies")
+    return sla.Rules.load()
+
+
+def _utc(seconds: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
 
 
 @dataclass
@@ -344,6 +390,7 @@ def seed(n_tickets: int, *, random_seed: int = 20261123, log: Callable[[str], No
         "client_id", "project_id", "creator_id", "requester_id", "type", "severity", "product", "time_spent",
         "external_source", "external_id", "external_url", "created_at", "updated_at", "status_changed_at",
         "first_response_at", "last_reply_at", "closed_at", "replies_count", "notes_count",
+        "sla_policy_id", "first_response_due_at", "resolution_due_at", "sla_paused_at", "sla_paused_minutes",
     ])
     reply_t = _Table(hd.Reply, ["id", "ticket_id", "author_id", "text", "type", "created_at"])
     change_t = _Table(hd.StatusChange, ["id", "ticket_id", "from_status_id", "to_status_id", "changed_at",
@@ -428,6 +475,11 @@ def seed(n_tickets: int, *, random_seed: int = 20261123, log: Callable[[str], No
         writer.write(domain_t, domains)
         writer.write(contact_t, contacts)
         writer.write(project_t, projects)
+        # The SLA: each ticket's policy, due times and pause, by the rules of helpdesk.sla
+        # applied to the status history written below.
+        rules = create_sla_policies()
+        waiting_ids = rules.waiting_ids
+        sla_ticket = pytypes.SimpleNamespace(sla_paused_at=None, sla_paused_minutes=0)
         info.agents, info.clients, info.contacts = n_agents, n_clients, len(contacts)
         info.department_ids, info.agent_ids = dept_ids, agent_ids
         info.client_ids = [r[0] for r in clients[:200]]
@@ -499,11 +551,13 @@ def seed(n_tickets: int, *, random_seed: int = 20261123, log: Callable[[str], No
 
                 # Status history consistent with the conversation and the ticket's age.
                 age = now - created
+                history = [(OPEN, created)]
                 c_rows.append((change_id, tid, None, OPEN, ts(created), creator))
                 change_id += 1
                 current, changed_at = OPEN, created
                 if first_response is not None:
                     c_rows.append((change_id, tid, OPEN, ANSWERED, ts(first_response), agent_first))
+                    history.append((ANSWERED, first_response))
                     change_id += 1
                     current, changed_at = ANSWERED, first_response
                 closed = rnd() < (0.93 if age > month30 else 0.2)
@@ -518,6 +572,7 @@ def seed(n_tickets: int, *, random_seed: int = 20261123, log: Callable[[str], No
                     final, final_at = (ANSWERED if last_public_by_agent else CUST), last_activity
                 if final != current:
                     c_rows.append((change_id, tid, current, final, ts(final_at), agent_first))
+                    history.append((final, final_at))
                     change_id += 1
                     current, changed_at = final, final_at
                 updated = max(last_activity, changed_at)
@@ -531,7 +586,7 @@ def seed(n_tickets: int, *, random_seed: int = 20261123, log: Callable[[str], No
                 else:
                     ext_source = ext_id = None
                     ext_url = ""
-                t_rows.append((
+                row = (
                     tid, subjects[int(rnd() * n_subj)], messages[int(rnd() * n_msg)], current, priority, channel,
                     "archived" if archived else "active", dept_ids[int(len(dept_ids) * rnd() ** 1.5)], client,
                     project, creator, requester, types[int(rnd() * 6)], severities[int(rnd() * 5)],
@@ -540,6 +595,20 @@ def seed(n_tickets: int, *, random_seed: int = 20261123, log: Callable[[str], No
                     ts(first_response) if first_response is not None else None,
                     ts(last_reply) if last_reply is not None else None,
                     ts(changed_at) if current == CLOSED else None, n_rep, n_note,
+                )
+                sla_ticket.priority, sla_ticket.department_id, sla_ticket.client_id = priority, row[7], client
+                sla_ticket.status_id, sla_ticket.created_at = current, _utc(created)
+                sla_ticket.closed_at = _utc(changed_at) if current == CLOSED else None
+                fields = rules.fields(sla_ticket, at=_utc(changed_at), transitions=[
+                    (s in waiting_ids and s != CLOSED, _utc(at)) for s, at in history])
+                policy, paused_at = fields["sla_policy"], fields["sla_paused_at"]
+                first_due, resolution_due = fields["first_response_due_at"], fields["resolution_due_at"]
+                t_rows.append(row + (
+                    policy.pk if policy is not None else None,
+                    ts(int(first_due.timestamp())) if first_due is not None else None,
+                    ts(int(resolution_due.timestamp())) if resolution_due is not None else None,
+                    ts(int(paused_at.timestamp())) if paused_at is not None else None,
+                    fields["sla_paused_minutes"],
                 ))
                 x = rnd()
                 if x < 0.9:

@@ -23,3 +23,6 @@ class HelpdeskConfig(AppConfig):
         from . import user_permissions
 
         user_permissions.connect()  # the permission id → name map: dropped on change
+        from . import sla_refresh
+
+        sla_refresh.connect()  # a changed SLA policy or calendar refreshes the open tickets' due times

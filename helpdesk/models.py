@@ -384,8 +384,13 @@ class Ticket(models.Model):
                 fields=["first_response_due_at"], name="hd_ticket_first_response_due",
                 condition=models.Q(first_response_at__isnull=True, sla_paused_at__isnull=True, closed_at__isnull=True),
             ),
+            # Every column the breaching filter reads, as key columns (SQLite has no
+            # INCLUDE): its bounded count and the overview's count are index-only scans of
+            # the running tickets (1.5 ms instead of 23 ms at 100k), and the resolution
+            # due-soon range leads it.
             models.Index(
-                fields=["resolution_due_at"], name="hd_ticket_resolution_due",
+                fields=["resolution_due_at", "first_response_due_at", "first_response_at", "active_state"],
+                name="hd_ticket_sla_running",
                 condition=models.Q(sla_paused_at__isnull=True, closed_at__isnull=True),
             ),
         ]

@@ -820,7 +820,8 @@ def ticket_refresh_sla(*, ticket: Ticket, at: datetime.datetime | None = None) -
     """Pick the ticket's SLA policy again and store its due times and pause (``helpdesk.sla``).
 
     The ticket services call it whenever what a policy depends on changes (creation,
-    priority, department, client, status); call it after changing policies or calendars.
+    priority, department, client, status). A changed policy or calendar refreshes the
+    open tickets it affects by itself, in bulk (``helpdesk.sla_refresh``).
     """
     current = Ticket.objects.select_for_update().get(pk=ticket.pk)
     fields = sla.ticket_sla_fields(current, at=at or timezone.now())

@@ -22,6 +22,7 @@ ALL_SCENARIOS = {
     "search_none", "detail", "create", "reply", "status", "tags", "upsert_new", "upsert_existing",
     "upsert_service_new", "upsert_service_existing",
     "admin_list", "admin_page", "admin_overview",
+    "list_sla_breached", "list_sla_soon", "admin_breaching", "admin_sla_soon", "admin_overview_fresh",
 }
 
 
@@ -99,3 +100,22 @@ def test_seeded_data_is_consistent(run):
         "(SELECT 1 FROM helpdesk_statuschange c WHERE c.ticket_id = t.id)"
     ).fetchone()[0]
     assert no_history == 0
+
+
+def test_seeded_tickets_have_an_sla(run):
+    _, _, db = run
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM helpdesk_slapolicy").fetchone()[0] == 4
+    # Every seeded ticket has a policy (one per priority) and due times after its creation.
+    bad = con.execute(
+        "SELECT COUNT(*) FROM helpdesk_ticket WHERE id <= ? AND (sla_policy_id IS NULL "
+        "OR first_response_due_at <= created_at OR resolution_due_at <= first_response_due_at)",
+        [TICKETS],
+    ).fetchone()[0]
+    assert bad == 0
+    # Paused exactly while waiting on the customer (Answered, the default waiting status).
+    paused_wrong = con.execute(
+        "SELECT COUNT(*) FROM helpdesk_ticket WHERE id <= ? AND (sla_paused_at IS NOT NULL) != "
+        "(status_id = 4 AND closed_at IS NULL)", [TICKETS],
+    ).fetchone()[0]
+    assert paused_wrong == 0

@@ -90,16 +90,37 @@ def _schedule_retry(task: Any, args: tuple, kwargs: dict, attempt: int) -> None:
         logger.exception("Could not queue a retry of task %s.", task.module_path)
 
 
+class _Send:
+    """What ``transaction.on_commit`` calls: queue the task, log (never raise) a failure."""
+
+    def __init__(self, task: Any, args: tuple, kwargs: dict, key: Any = None) -> None:
+        self.task, self.args, self.kwargs, self.key = task, args, kwargs, key
+
+    def __call__(self) -> None:
+        try:
+            self.task.enqueue(*self.args, **self.kwargs)
+        except Exception:
+            logger.exception("Could not queue task %s.", self.task.module_path)
+
+
 def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
     """Queue ``task`` once the current transaction commits (at once outside one).
 
     A backend that cannot take the task is logged, never raised: the write has happened.
     """
+    transaction.on_commit(_Send(task, args, kwargs))
 
-    def send() -> None:
-        try:
-            task.enqueue(*args, **kwargs)
-        except Exception:
-            logger.exception("Could not queue task %s.", task.module_path)
 
-    transaction.on_commit(send)
+def enqueue_once_on_commit(key: Any, task: Any, *args: Any, **kwargs: Any) -> None:
+    """``enqueue_on_commit``, but once per transaction for ``key``: a second call with the
+    same key before the commit queues nothing more (e.g. an admin form saving a calendar
+    and its ten holidays queues one refresh, not eleven)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        current = set(connection.savepoint_ids)
+        for entry in getattr(connection, "run_on_commit", ()):
+            sids, func = entry[0], entry[1]
+            # Only one that lives as long as ours would: queued in this savepoint or an outer one.
+            if isinstance(func, _Send) and func.key == key and set(sids) <= current:
+                return
+    transaction.on_commit(_Send(task, args, kwargs, key))

@@ -20,6 +20,9 @@ How it keeps its promises:
 * **Exact counts.** On PostgreSQL the insert returns only the rows it inserted: a key a
   concurrent request created first is counted as updated. (SQLite runs
   one writer at a time, so its lookup is exact.)
+* **SLA.** Each ticket's SLA policy, due times and pause are worked out by the rules the
+  services use (``helpdesk.sla.Rules``: the policies loaded once per request, the pause
+  following the item's status history) and written with the ticket's row.
 * **Fast.** Rows are written in bulk (``COPY`` on PostgreSQL), a request costs the same
   number of queries for 10 items or 5000.
 
@@ -39,7 +42,7 @@ from django.db import DatabaseError, IntegrityError, OperationalError, transacti
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import signals
+from .. import signals, sla
 from ..busy import is_lock_timeout
 from ..conf import helpdesk_settings
 from ..events import webhooks
@@ -167,7 +170,9 @@ def _upsert(items: list[Item], *, by: Any) -> UpsertResult:
     create_clients(valid)
     create_users(valid)
     tags = {t.name.lower(): t for t in tags_get_or_create(sorted({t for i in valid for t in i.tags or ()}, key=str.lower))}
-    created_ids = write_tickets(valid, statuses=statuses, by=by, now=now)
+    # The SLA rules: no query when no policy is active, else two, whatever the item count.
+    rules = sla.Rules.load() if valid else sla.Rules()
+    created_ids = write_tickets(valid, statuses=statuses, by=by, now=now, rules=rules)
     changed = write_tags(valid, tags) | write_assignees(valid)
     touch_changed(valid, changed - created_ids, now=now)
     write_history(valid, created_ids)

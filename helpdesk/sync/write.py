@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .. import sla
 from ..domains import claim_domains, free_mail_domains, may_make_client
 from ..models import Channel, Client, ClientDomain, Contact, Priority, StatusChange, Ticket, TicketStatus
 from .items import MISSING, Item
@@ -28,10 +29,16 @@ _UPDATE_FIELDS = [
     "severity", "product", "time_spent", "external_source", "external_id", "external_url",
     "created_at", "updated_at", "status_changed_at", "closed_at",
 ]
+#: The SLA columns (``helpdesk.sla``), worked out from the ticket as the item leaves it and
+#: written with it; a change of theirs alone (a policy changed since) is no update of the
+#: ticket's, so it leaves ``updated_at`` alone.
+_SLA_FIELDS = list(sla.FIELDS)
+_WRITE_FIELDS = _UPDATE_FIELDS + _SLA_FIELDS
 #: On a key conflict for an item we believed new (a concurrent request made it first),
 #: the first creation date stands.
-_NEW_CONFLICT_UPDATE_FIELDS = [f for f in _UPDATE_FIELDS if f != "created_at"]
+_NEW_CONFLICT_UPDATE_FIELDS = [f for f in _WRITE_FIELDS if f != "created_at"]
 _UPDATE_ATTNAMES = [Ticket._meta.get_field(f).attname for f in _UPDATE_FIELDS]
+_SLA_ATTNAMES = [Ticket._meta.get_field(f).attname for f in _SLA_FIELDS]
 _UPDATED_AT = _UPDATE_FIELDS.index("updated_at")
 
 
@@ -207,7 +214,7 @@ def _pg_write_tickets(updates: list[Ticket], creates: list[Ticket]) -> dict[tupl
             *(_ticket_row(t, True) for t in updates), *([None, *_ticket_row(t, False)] for t in creates)
         ))
         if updates:
-            assignments = ", ".join(f"{qn(column_of[f])} = s.{qn(column_of[f])}" for f in _UPDATE_FIELDS)
+            assignments = ", ".join(f"{qn(column_of[f])} = s.{qn(column_of[f])}" for f in _WRITE_FIELDS)
             # The search documents (migration 0006) of the tickets whose text changes are
             # rebuilt in one statement after the UPDATE, not one by one by its trigger.
             cursor.execute(
@@ -238,11 +245,14 @@ def _pg_write_tickets(updates: list[Ticket], creates: list[Ticket]) -> dict[tupl
     return result
 
 
-def _apply(item: Item, ticket: Ticket, *, statuses: dict[int, TicketStatus], now: datetime.datetime, by: Any) -> None:
+def _apply(item: Item, ticket: Ticket, *, statuses: dict[int, TicketStatus], now: datetime.datetime, by: Any,
+           rules: sla.Rules) -> None:
     """Set a ticket's fields from an item, and queue its status history in ``item.history_rows``
     as (from, to, at, by) rows, so that the ticket's status, ``status_changed_at`` and
-    ``closed_at`` agree with its history."""
+    ``closed_at`` agree with its history; then its SLA columns by ``rules``, as the
+    services would have kept them through that history."""
     new = ticket._state.adding
+    known_until = None if new else ticket.status_changed_at
     for field, value in item.values.items():
         setattr(ticket, field, value)
     if item.source_id is not None:
@@ -294,12 +304,22 @@ def _apply(item: Item, ticket: Ticket, *, statuses: dict[int, TicketStatus], now
         if whole_run and previous is not None and previous.is_closed and ticket.closed_at:
             closed = min(closed, ticket.closed_at)
         ticket.closed_at = closed
+    # The pause follows each status change the ticket has not been through here yet (all
+    # of a new ticket's; an update's after its last known change), then its status now.
+    rules.apply(ticket, at=entered, transitions=[
+        (rules.is_waiting(status), at) for _before, status, at, _by in rows
+        if known_until is None or at > known_until
+    ])
 
 
 def write_tickets(
-    items: list[Item], *, statuses: dict[int, TicketStatus], by: Any, now: datetime.datetime
+    items: list[Item], *, statuses: dict[int, TicketStatus], by: Any, now: datetime.datetime,
+    rules: sla.Rules | None = None,
 ) -> set[int]:
-    """Write the tickets (matched ones updated, new keys upserted); returns the ids created."""
+    """Write the tickets (matched ones updated, new keys upserted); returns the ids created.
+
+    ``rules`` are the SLA rules (``sla.Rules.load()``, loaded once for the whole request)."""
+    rules = rules if rules is not None else sla.Rules.load()
     updates = sorted((i for i in items if i.existing is not None), key=lambda i: i.existing.pk)
     creates = sorted((i for i in items if i.existing is None), key=lambda i: i.key)
     creator_id = getattr(by, "pk", None)
@@ -307,7 +327,8 @@ def write_tickets(
     for item in updates:
         ticket = item.existing
         before = [getattr(ticket, a) for a in _UPDATE_ATTNAMES]
-        _apply(item, ticket, statuses=statuses, now=now, by=by)
+        sla_before = [getattr(ticket, a) for a in _SLA_ATTNAMES]
+        _apply(item, ticket, statuses=statuses, now=now, by=by, rules=rules)
         after = [getattr(ticket, a) for a in _UPDATE_ATTNAMES]
         if item.updated_at is None and after[:_UPDATED_AT] + after[_UPDATED_AT + 1:] == (
                 before[:_UPDATED_AT] + before[_UPDATED_AT + 1:]):
@@ -317,7 +338,7 @@ def write_tickets(
             after[_UPDATED_AT] = before[_UPDATED_AT]
         # A re-sent ticket that changes nothing (same fields, same updatedAt) is not
         # rewritten: a routine re-sync of unchanged tickets writes no ticket rows.
-        if after != before:
+        if after != before or [getattr(ticket, a) for a in _SLA_ATTNAMES] != sla_before:
             changed.append(ticket)
     # Positional arguments are Django's fast path for building instances (no default lookups
     # per field): a new ticket's values, in field order, from the model's own defaults.
@@ -328,7 +349,7 @@ def write_tickets(
     for item in creates:
         ticket = Ticket(*template.values())
         ticket.custom_fields, ticket.metadata = {}, {}
-        _apply(item, ticket, statuses=statuses, now=now, by=by)
+        _apply(item, ticket, statuses=statuses, now=now, by=by, rules=rules)
         item.existing = ticket
     if connection.vendor == "postgresql":
         written = _pg_write_tickets(changed, [i.existing for i in creates])
@@ -344,12 +365,12 @@ def write_tickets(
             if inserted:
                 created.add(pk)
         if lost:
-            _pg_apply_to_winners(lost, asked_history, statuses=statuses, by=by)
+            _pg_apply_to_winners(lost, asked_history, statuses=statuses, by=by, rules=rules)
         return created
     # SQLite & co: Django's upserts. SQLite runs one writer at a time, so the lookup
     # before the insert was exact: every key we did not find is one we create.
     if changed:
-        Ticket.objects.bulk_create(changed, update_conflicts=True, unique_fields=["id"], update_fields=_UPDATE_FIELDS)
+        Ticket.objects.bulk_create(changed, update_conflicts=True, unique_fields=["id"], update_fields=_WRITE_FIELDS)
     if creates:
         Ticket.objects.bulk_create(
             [i.existing for i in creates],
@@ -361,7 +382,8 @@ def write_tickets(
 
 
 def _pg_apply_to_winners(
-    items: list[Item], asked_history: dict[int, list[tuple]], *, statuses: dict[int, TicketStatus], by: Any
+    items: list[Item], asked_history: dict[int, list[tuple]], *, statuses: dict[int, TicketStatus], by: Any,
+    rules: sla.Rules,
 ) -> None:
     """Items we believed new whose key a concurrent request created first: lock the
     tickets it made (committed by now) and apply the items to them as updates, so the
@@ -377,7 +399,7 @@ def _pg_apply_to_winners(
     for item in items:
         item.history_rows = asked_history[item.index]
         item.existing = winners[item.key]
-        _apply(item, item.existing, statuses=statuses, now=later, by=by)
+        _apply(item, item.existing, statuses=statuses, now=later, by=by, rules=rules)
     _pg_write_tickets(sorted((i.existing for i in items), key=lambda t: t.pk), [])
 
 

@@ -322,9 +322,9 @@ class Command(BaseCommand):
         ):
             CannedReply.objects.get_or_create(title=title, owner=None, defaults={"body": body})
         tickets = list(Ticket.objects.filter(client__in=self.clients))
+        rules = sla.Rules.load()  # the policies once, not a query per ticket
         for ticket in tickets:
-            for name, value in sla.ticket_sla_fields(ticket, at=self.now).items():
-                setattr(ticket, name, value)
+            rules.apply(ticket, at=self.now)
         Ticket.objects.bulk_update(tickets, ["sla_policy", "first_response_due_at", "resolution_due_at",
                                              "sla_paused_at", "sla_paused_minutes"], batch_size=500)
 
