@@ -49,9 +49,21 @@ _READERS = ("_get_permissions", "_get_user_permissions", "_get_group_permissions
             "get_user_permissions", "get_group_permissions", "get_all_permissions")
 
 
+_FOLDS: list[bool] = []
+
+
 def folds_permissions() -> bool:
     """True when every permission the site checks comes from an unchanged ``ModelBackend``
-    (Django's default) and the user model has its ``user_permissions`` and ``groups``."""
+    (Django's default) and the user model has its ``user_permissions`` and ``groups``.
+
+    Worked out once per process (``get_backends()`` imports and builds every backend),
+    again when ``AUTHENTICATION_BACKENDS`` or ``AUTH_USER_MODEL`` change (tests)."""
+    if not _FOLDS:
+        _FOLDS.append(_folds_permissions())
+    return _FOLDS[0]
+
+
+def _folds_permissions() -> bool:
     backends = get_backends()
     plain = all(
         isinstance(backend, ModelBackend)
@@ -102,6 +114,23 @@ def annotate_user_access(queryset: QuerySet[Any], user_field: str) -> QuerySet[A
     return queryset.annotate(**annotations)
 
 
+#: The key lookup's base queryset, annotated once per database and backend choice:
+#: building and resolving the five subqueries cost more than the two queries they save.
+#: Each request filters a clone of it (a queryset is never evaluated in place), so the
+#: permissions themselves are still read with every request.
+_KEY_QUERYSETS: dict[tuple[str, bool], QuerySet[Any]] = {}
+
+
+def key_queryset(manager: Any, using: str) -> QuerySet[Any]:
+    """``APIKey`` rows with their user and ``annotate_user_access``'s annotations."""
+    cache_key = (using, folds_permissions())
+    queryset = _KEY_QUERYSETS.get(cache_key)
+    if queryset is None:
+        queryset = _KEY_QUERYSETS[cache_key] = annotate_user_access(
+            manager.db_manager(using).select_related("user"), "user")
+    return queryset
+
+
 _NAMES: dict[int, str] = {}
 
 
@@ -143,10 +172,20 @@ def forget_names(**kwargs: Any) -> None:
     _NAMES.clear()
 
 
+def forget_backends(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("AUTHENTICATION_BACKENDS", "AUTH_USER_MODEL"):
+        _FOLDS.clear()
+        _KEY_QUERYSETS.clear()
+
+
 def connect() -> None:
-    """Drop the id → name map whenever a permission is saved or deleted, or after ``migrate``."""
+    """Drop the id → name map whenever a permission is saved or deleted, or after ``migrate``;
+    the backend choice and the key queryset when the settings they depend on change."""
     from django.contrib.auth.models import Permission
+    from django.core.signals import setting_changed
     from django.db.models.signals import post_delete, post_migrate, post_save
+
+    setting_changed.connect(forget_backends, dispatch_uid="helpdesk_permission_backends")
 
     post_save.connect(forget_names, sender=Permission, dispatch_uid="helpdesk_permission_names_save")
     post_delete.connect(forget_names, sender=Permission, dispatch_uid="helpdesk_permission_names_delete")
