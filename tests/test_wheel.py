@@ -157,6 +157,10 @@ def test_installs_into_a_new_django_project(kind, dist, tmp_path):
         "SECURE_HSTS_PRELOAD = True\n"
         "SESSION_COOKIE_SECURE = True\n"
         "CSRF_COOKIE_SECURE = True\n"
+        # Django 6.1's startproject sends mail to the console (MAILERS), which
+        # `check --deploy` refuses (mail.E001): a deployed site has a real mailer.
+        "if 'MAILERS' in globals():\n"
+        "    MAILERS = {'default': {'BACKEND': 'django.core.mail.backends.smtp.EmailBackend'}}\n"
         "DATABASES['default']['OPTIONS'] = {'timeout': 20, 'transaction_mode': 'IMMEDIATE',\n"
         "                                   'init_command': 'PRAGMA journal_mode=WAL;'}\n"
     )
