@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from .limits import MAX_ID
 from .models import Attachment, CannedReply, Client, Department, Reply, ReplyType, StatusChange, Tag, Ticket, TicketStatus
@@ -169,6 +170,44 @@ def message_attachments_array() -> Any:
         id="id", filename="filename", content_type="content_type", size="size", inline="inline",
         created_at="created_at",
     )))
+
+
+#: (database alias, column) -> the column as SQL, compiled once: see ``ticket_array_columns``.
+_TICKET_ARRAYS: dict[str, dict[str, RawSQL]] = {}
+
+
+def ticket_array_columns(using: str) -> dict[str, RawSQL]:
+    """PostgreSQL: the arrays a ticket row of the API carries, as ``annotate()`` values on a
+    ticket queryset: ``tag_names``, ``assignee_id_list`` and ``message_attachment_rows``
+    (:func:`message_attachments_array`).
+
+    Their SQL is the same for every request (each refers to the outer ticket row only),
+    yet building, resolving and compiling the three subqueries cost about an eighth of a
+    list request's CPU. So they are compiled once per database and reused as ``RawSQL``
+    with the original output field (the same converters run). They refer to the ticket
+    table by its name, which is the alias of the base table of every ticket query that
+    selects them (a queryset nested as a subquery selects only its ids).
+    """
+    columns = _TICKET_ARRAYS.get(using)
+    if columns is None:
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        expressions = {
+            "message_attachment_rows": message_attachments_array(),
+            "tag_names": ArraySubquery(
+                Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk")).values("tag__name")),
+            "assignee_id_list": ArraySubquery(
+                Ticket.assignees.through.objects.filter(ticket_id=OuterRef("pk")).values("user_id")),
+        }
+        query = Ticket.objects.using(using).annotate(**expressions).query
+        compiler = query.get_compiler(using)
+        columns = {}
+        for name in expressions:
+            resolved = query.annotations[name]
+            sql, params = compiler.compile(resolved)
+            columns[name] = RawSQL(sql, tuple(params), output_field=resolved.output_field)
+        _TICKET_ARRAYS[using] = columns
+    return columns
 
 
 def attachment_get(*, user: Any, pk: Any) -> Attachment:
