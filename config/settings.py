@@ -127,6 +127,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # million tickets that compilation took 1.4 s of a 4.1 s query (bench/README.md).
     # Short OLTP queries never gain from it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Server-side parameters and prepared statements: a statement the connection has sent
+    # 5 times is prepared, so PostgreSQL stops parsing and planning it on every request
+    # (planning the ticket list's query cost more than running it; bench/README.md).
+    # HELPDESK_DB_PREPARE=0 turns it off, e.g. behind PgBouncer older than 1.21 in
+    # transaction pooling mode (docs/deploy.md).
+    if os.environ.get("HELPDESK_DB_PREPARE", "1") != "0":
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
