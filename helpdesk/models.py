@@ -500,13 +500,12 @@ class APIKeyManager(models.Manager["APIKey"]):
         prefix, dot, secret = key.partition(".")
         if not dot or not secret or len(prefix) != self.key_generator.prefix_length:
             return None
-        from .user_permissions import fill_user_access, key_queryset
+        from .user_permissions import fill_user_access, key_lookup
 
         # What the permission checks need comes along in the same query, read afresh on
         # every request (never a stale permission): the user, their model permissions
         # (user and group), department access and client.
-        queryset = key_queryset(self, self.db)
-        obj = queryset.filter(prefix=prefix, revoked=False).first()
+        obj = key_lookup(self, self.db, prefix)
         if obj is None or not self.key_generator.verify(key, obj.hashed_key) or obj.has_expired:
             return None
         fill_user_access(obj, obj.user)
