@@ -181,6 +181,8 @@ def prepare(args: argparse.Namespace) -> tuple[str, Any, dict[str, Any]]:
             raise SystemExit("--reuse: the database holds another number of tickets; drop it or leave out --reuse")
         print(f"== seeding {args.tickets:,} tickets", flush=True)
         seed.seed(args.tickets, log=lambda m: print(m, flush=True))
+    else:
+        forget_earlier_runs(args.tickets)
     User = get_user_model()
     admin = User.objects.filter(username="bench-admin").first() or User.objects.create_superuser(
         "bench-admin", "bench-admin@helpdesk.example", None)
@@ -198,6 +200,25 @@ def prepare(args: argparse.Namespace) -> tuple[str, Any, dict[str, Any]]:
 
     connections.close_all()
     return url, cleanup, config
+
+
+def forget_earlier_runs(tickets: int) -> None:
+    """``--reuse``: delete the tickets earlier runs created (5% of every mix), so that each
+    run measures the seeded database. Left there, they pile up at the head of the list,
+    and the search for the common word walked past thousands of them (none has the word)
+    to fill its page: 24 ms instead of 1."""
+    from django.db import connection
+
+    from helpdesk import models as hd
+
+    first = hd.Ticket.objects.order_by("id").values_list("id", flat=True).first()
+    created = hd.Ticket.objects.filter(pk__gt=first + tickets - 1)
+    if created.exists():
+        deleted, _by_model = created.delete()
+        print(f"== deleted {deleted:,} rows earlier load runs created", flush=True)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM (ANALYZE) helpdesk_ticket")
 
 
 def lua_table(value: Any) -> str:
