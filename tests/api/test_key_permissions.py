@@ -12,6 +12,7 @@ from helpdesk.models import APIKey
 from helpdesk.permissions import AGENT_GROUP
 from helpdesk.user_permissions import folds_permissions
 from tests import factories
+from tests.concurrency import needs_postgresql, run_concurrently
 
 from .conftest import key_client
 
@@ -95,6 +96,34 @@ def test_the_key_lookup_is_one_query_with_the_permissions(agent):
     assert folded == ModelBackend().get_all_permissions(fresh) and "helpdesk.add_reply" in folded
     assert found.user._user_perm_cache == ModelBackend().get_user_permissions(fresh) == set()
     assert found.user._group_perm_cache == ModelBackend().get_group_permissions(fresh)
+
+
+def test_the_compiled_lookup_finds_each_key_its_own_user_and_refuses_a_revoked_one_at_once():
+    # The lookup's SQL is compiled once per process and run with each request's prefix.
+    agents = [factories.AgentFactory() for _ in range(3)]
+    keys = [APIKey.objects.create_key(user=agent, name="test") for agent in agents]
+    for agent, (_row, key) in zip(agents, keys, strict=True):
+        assert APIKey.objects.get_from_key(key).user == agent
+    row, key = keys[1]
+    APIKey.objects.filter(pk=row.pk).update(revoked=True)
+    assert APIKey.objects.get_from_key(key) is None
+    assert APIKey.objects.get_from_key(keys[2][1]).user == agents[2]
+    # A well-formed key whose prefix no row has.
+    assert APIKey.objects.get_from_key("Zz" * 4 + "." + "x" * 40) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_postgresql
+def test_threads_looking_up_keys_at_once_each_get_their_own_user(default_statuses):
+    # Each thread runs the compiled lookup on its own connection.
+    agents = [factories.AgentFactory() for _ in range(6)]
+    keys = [APIKey.objects.create_key(user=agent, name="test")[1] for agent in agents]
+
+    def look_up(n):
+        return [APIKey.objects.get_from_key(keys[n]).user.pk for _ in range(20)]
+
+    results = run_concurrently(look_up, len(keys))
+    assert results == [[agent.pk] * 20 for agent in agents]
 
 
 class ViewOnlyBackend(ModelBackend):
