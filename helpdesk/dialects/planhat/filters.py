@@ -14,7 +14,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from ...api.exceptions import ValidationFailed
-from ...api.filters import MAX_LIST, _split
+from ...api.filters import HelpdeskFilterSet, MAX_LIST, _split
 from ...api.pagination import filterset_params, reject_unknown_params
 from ...conf import helpdesk_settings
 from ...limits import parse_id
@@ -35,7 +35,7 @@ def _values(value: str, name: str) -> list[str]:
     return parts
 
 
-class PlanhatTicketFilterSet(filters.FilterSet):
+class PlanhatTicketFilterSet(HelpdeskFilterSet):
     """Filters of ``GET /tickets``; a long name and its short form are the same filter."""
 
     companyId = filters.CharFilter(method="filter_company", help_text=_("Company ids (ours or the external id), comma-separated."))

@@ -9,12 +9,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ...api.exceptions import ValidationFailed
-from ...api.filters import IdListFilter, WordListFilter, _split
+from ...api.filters import HelpdeskFilterSet, IdListFilter, WordListFilter, _split
 from ...limits import parse_id
 from ...models import Ticket
 
 
-class SPPTicketFilterSet(filters.FilterSet):
+class SPPTicketFilterSet(HelpdeskFilterSet):
     user_id = IdListFilter(field_name="requester_id", help_text=_("Requester (client user) ids, comma-separated."))
     status = filters.CharFilter(method="filter_status", help_text=_("Status ids or titles, comma-separated."))
     employee_id = IdListFilter(method="filter_employee", help_text=_("Tickets assigned to any of these staff ids."))
