@@ -238,7 +238,7 @@ def start_gunicorn(args: argparse.Namespace, url: str, port: int) -> subprocess.
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
-         "--backlog", "2048", "--timeout", "120", "--keep-alive", "5", "--log-level", "warning"],
+         "--backlog", "2048", "--timeout", "120", "--keep-alive", "5", "--log-level", "warning", "--reuse-port"],
         cwd=ROOT, env=env,
     )
     deadline = time.monotonic() + 60
