@@ -172,7 +172,7 @@ def message_attachments_array() -> Any:
     )))
 
 
-#: (database alias, column) -> the column as SQL, compiled once: see ``ticket_array_columns``.
+#: database alias -> {column name: the column as SQL}, compiled once: see ``ticket_array_columns``.
 _TICKET_ARRAYS: dict[str, dict[str, RawSQL]] = {}
 
 

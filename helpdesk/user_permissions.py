@@ -115,21 +115,10 @@ def annotate_user_access(queryset: QuerySet[Any], user_field: str) -> QuerySet[A
     return queryset.annotate(**annotations)
 
 
-#: The key lookup's base queryset, annotated once per database and backend choice:
-#: building and resolving the five subqueries cost more than the two queries they save.
-#: Each request filters a clone of it (a queryset is never evaluated in place), so the
-#: permissions themselves are still read with every request.
-_KEY_QUERYSETS: dict[tuple[str, bool], QuerySet[Any]] = {}
-
-
 def key_queryset(manager: Any, using: str) -> QuerySet[Any]:
-    """``APIKey`` rows with their user and ``annotate_user_access``'s annotations."""
-    cache_key = (using, folds_permissions())
-    queryset = _KEY_QUERYSETS.get(cache_key)
-    if queryset is None:
-        queryset = _KEY_QUERYSETS[cache_key] = annotate_user_access(
-            manager.db_manager(using).select_related("user"), "user")
-    return queryset
+    """``APIKey`` rows with their user and ``annotate_user_access``'s annotations (built
+    once per process, by ``key_lookup``, which keeps it compiled)."""
+    return annotate_user_access(manager.db_manager(using).select_related("user"), "user")
 
 
 #: (database, backend choice) -> the key lookup compiled: see ``key_lookup``.
@@ -211,7 +200,6 @@ def forget_names(**kwargs: Any) -> None:
 def forget_backends(*, setting: str, **kwargs: Any) -> None:
     if setting in ("AUTHENTICATION_BACKENDS", "AUTH_USER_MODEL"):
         _FOLDS.clear()
-        _KEY_QUERYSETS.clear()
         _KEY_LOOKUPS.clear()
 
 
