@@ -104,7 +104,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                             id="helpdesk.E004"))
     if not _whole(value["TASK_MAX_ATTEMPTS"]) or value["TASK_MAX_ATTEMPTS"] <= 0:
         errors.append(Error("HELPDESK TASK_MAX_ATTEMPTS must be a positive whole number.", id="helpdesk.E010"))
-    for key in ("TASK_RETRY_BACKOFF_SECONDS", "TASK_RETRY_MAX_DELAY_SECONDS"):
+    for key in ("TASK_RETRY_BACKOFF_SECONDS", "TASK_RETRY_MAX_DELAY_SECONDS", "ESTIMATE_CACHE_SECONDS"):
         if isinstance(value[key], bool) or not isinstance(value[key], (int, float)) or value[key] < 0:
             errors.append(Error(f"HELPDESK {key} must be a number of seconds (0 or more).", id="helpdesk.E010"))
     errors.extend(_check_webhook_settings(value))

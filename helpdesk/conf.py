@@ -74,6 +74,9 @@ DEFAULTS: dict[str, Any] = {
     # The admin's ticket list counts matches exactly up to this many; past it, it shows an
     # estimate (PostgreSQL's planner) instead of counting a huge table on every view.
     "ADMIN_COUNT_LIMIT": 1000,
+    # Seconds a process remembers the planner's estimate for a list (the API's and the
+    # admin's totals past the exact count, a search's "common word" test); 0: ask every time.
+    "ESTIMATE_CACHE_SECONDS": 10,
     # Seconds the admin overview's figures are cached (0 disables the cache).
     "OVERVIEW_CACHE_SECONDS": 60,
     # Statuses meaning "we wait for the customer": the admin's "Waiting on customer" view.

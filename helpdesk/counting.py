@@ -2,18 +2,80 @@
 
 Shared by the API's pagination and the admin's paginator: ``COUNT(*)`` of a million rows
 costs PostgreSQL far more than the page itself.
+
+The planner's answers (:func:`explain`) are remembered in the process for
+``HELPDESK["ESTIMATE_CACHE_SECONDS"]``: the same list asked again within that time (every
+page of it, by every user of the same scope) reuses its estimate instead of planning the
+query once more. An estimate is approximate anyway; PostgreSQL's own only changes when
+the table's statistics do (``ANALYZE``, autovacuum).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
+from .conf import helpdesk_settings
+
 #: Past this multiple of the count limit, the planner's estimate is trusted without counting.
 ESTIMATE_MARGIN = 10
+
+#: How many plans a process remembers (the oldest goes first).
+PLAN_CACHE_SIZE = 512
+
+_plans: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+_plans_lock = threading.Lock()
+
+
+def forget_plans() -> None:
+    """Drop every remembered plan (tests; after a bulk load that should show at once)."""
+    with _plans_lock:
+        _plans.clear()
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+def explain(using: str, sql: str, params: Any) -> Any:
+    """``EXPLAIN (FORMAT JSON) sql`` on ``using``, parsed; remembered for
+    ``ESTIMATE_CACHE_SECONDS`` per SQL text and parameters (0: asked every time)."""
+    seconds = helpdesk_settings.ESTIMATE_CACHE_SECONDS
+    key: tuple[Any, ...] | None = None
+    if seconds:
+        try:
+            key = (using, sql, _hashable(params))
+            hash(key)
+        except TypeError:  # a parameter without a hash (none of ours): ask every time
+            key = None
+    now = time.monotonic()
+    if key is not None:
+        with _plans_lock:
+            hit = _plans.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    with connections[using].cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    if key is not None:
+        with _plans_lock:
+            _plans[key] = (now + seconds, plan)
+            _plans.move_to_end(key)
+            while len(_plans) > PLAN_CACHE_SIZE:
+                _plans.popitem(last=False)
+    return plan
 
 
 def estimate_rows(queryset: Any) -> int | None:
@@ -27,9 +89,4 @@ def estimate_rows(queryset: Any) -> int | None:
         sql, params = queryset.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. ``pk__in=[]``: nothing can match
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+    return int(explain(queryset.db, sql, params)[0]["Plan"]["Plan Rows"])

@@ -16,7 +16,6 @@ one reply.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -25,6 +24,7 @@ from django.db import connections, transaction
 from django.db.models import Lookup, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from .counting import explain
 from .events.tasks import helpdesk_task
 from .limits import parse_id
 from .models import Client, Reply, ReplyType, Ticket
@@ -159,13 +159,9 @@ def _common(using: str, documents: RawSQL) -> bool:
     """
     # One EXPLAIN, two estimates: the Append's first child is the match, the second the
     # whole table.
-    sql = f"EXPLAIN (FORMAT JSON) {documents.sql} UNION ALL SELECT ticket_id FROM helpdesk_ticket_search"
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, documents.params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    top = plan[0]["Plan"]
+    # Remembered like the lists' estimates (``counting.explain``).
+    sql = f"{documents.sql} UNION ALL SELECT ticket_id FROM helpdesk_ticket_search"
+    top = explain(using, sql, documents.params)[0]["Plan"]
     if top.get("Node Type") != "Append" or len(top.get("Plans", ())) != 2:
         return False  # another plan shape (a parallel one): read the ids, a bounded cost
     match, table = (child["Plan Rows"] for child in top["Plans"])
