@@ -319,6 +319,40 @@ class TestSearch:
         assert ids(last) == newest_first[4:]
         assert last.json()["meta"]["total"] == 6
 
+    @pytest.mark.parametrize("query", ["", "&sort=ticket_priority&order=asc", "&select=id,subject,tags",
+                                       "&limit=2&offset=2", "&limit=2&page=9"])
+    def test_a_broad_search_page_is_the_page_of_a_narrow_one(self, api, department, client_org, monkeypatch, query):
+        # Past the cap (PostgreSQL): the page's ids first, then their rows by id. The rows,
+        # their order, the sparse fields and the paging must not change.
+        from helpdesk import search
+
+        tag = factories.TagFactory(name="vip")
+        for i, priority in enumerate([Priority.NORMAL, Priority.URGENT, Priority.NORMAL, Priority.HIGH, Priority.URGENT]):
+            t = factories.TicketFactory(department=department, client=client_org, priority=priority,
+                                        subject=f"Refund {i}")
+            if i % 2:
+                t.tags.add(tag)
+        factories.TicketFactory(department=department, client=client_org, subject="Unrelated")
+        narrow = api.get("/api/tickets?search=refund" + query)
+        monkeypatch.setattr(search, "MAX_MATCHED_IDS", 0)
+        broad = api.get("/api/tickets?search=refund" + query)
+        assert broad.status_code == narrow.status_code == 200
+        assert broad.json()["data"] == narrow.json()["data"]
+        assert len(narrow.json()["data"]) == {"": 5, "&limit=2&offset=2": 2, "&limit=2&page=9": 0}.get(query, 5)
+
+    def test_a_broad_search_plans_its_rows_without_the_match(self, api, three, monkeypatch):
+        from django.test.utils import CaptureQueriesContext
+
+        from helpdesk import search
+
+        if connection.vendor != "postgresql":
+            pytest.skip("the two-step page is PostgreSQL's")
+        monkeypatch.setattr(search, "MAX_MATCHED_IDS", 0)
+        with CaptureQueriesContext(connection) as queries:
+            assert ids(api.get("/api/tickets?search=printer")) == [three[0].pk]
+        rows = [q["sql"] for q in queries if 'JOIN "helpdesk_ticketstatus"' in q["sql"]]
+        assert len(rows) == 1 and "= ANY(" in rows[0] and "to_tsquery" not in rows[0]
+
     def test_combined_with_filters(self, api, three):
         assert ids(api.get("/api/tickets?search=login&status=1")) == []
 
