@@ -111,7 +111,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--users", default="8,32,128", help="concurrent connections, comma-separated")
     p.add_argument("--duration", type=float, default=30.0, help="seconds per concurrency level")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (default: cores)")
-    p.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (default 2; more only contend for the GIL)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads per gunicorn worker (default 1: on a CPU-bound load more only contend for the GIL)")
     p.add_argument("--wrk-threads", type=int, default=2)
     p.add_argument("--json", help="results file (default bench/results/load-<db>-<n>.json)")
     p.add_argument("--smoke", action="store_true", help="CI: 300 tickets on SQLite, 8 users, 5 s")
