@@ -39,25 +39,25 @@ def forget_plans() -> None:
         _plans.clear()
 
 
-def _hashable(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return tuple(_hashable(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
-    return value
+def _key(using: str, sql: str, params: Any) -> tuple[Any, ...] | None:
+    """What a plan is remembered by; None for one not worth remembering: one with an array
+    parameter (a search's list of matching ids, up to 2,000 of them, is that search's own)
+    or with a parameter that has no hash."""
+    if any(isinstance(p, (list, tuple)) for p in params):
+        return None
+    key = (using, sql, tuple(params))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def explain(using: str, sql: str, params: Any) -> Any:
     """``EXPLAIN (FORMAT JSON) sql`` on ``using``, parsed; remembered for
     ``ESTIMATE_CACHE_SECONDS`` per SQL text and parameters (0: asked every time)."""
     seconds = helpdesk_settings.ESTIMATE_CACHE_SECONDS
-    key: tuple[Any, ...] | None = None
-    if seconds:
-        try:
-            key = (using, sql, _hashable(params))
-            hash(key)
-        except TypeError:  # a parameter without a hash (none of ours): ask every time
-            key = None
+    key = _key(using, sql, params) if seconds else None
     now = time.monotonic()
     if key is not None:
         with _plans_lock:

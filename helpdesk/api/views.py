@@ -26,7 +26,7 @@ from ..conf import helpdesk_settings
 from ..limits import parse_id
 from ..models import Attachment, Channel, ReplyType, Ticket
 from ..permissions import can_delete_ticket, is_agent
-from ..search import is_broad
+from ..search import pages_by_id, rows_by_id
 from .authentication import is_key_request
 from .base import HelpdeskAPIMixin
 from .conditional import not_modified, set_validators, unchanged
@@ -241,15 +241,8 @@ class TicketViewSet(BulkUpsertMixin, HelpdeskAPIMixin, viewsets.GenericViewSet):
         select = self.select()
         tickets = self.ticket_queryset(select)
         queryset = self.filter_queryset(tickets)
-        if is_broad(queryset) and connections[queryset.db].vendor == "postgresql":
-            # A search for a common word. PostgreSQL plans its page query anew every time
-            # (the generic plan of ``@@ $1`` looks dearer to it), and planning the joins and
-            # arrays of the full row took 5 ms of an 8 ms query at 1M tickets. So the page's
-            # ids first (a plan of one table and the match), then their rows by id: a
-            # statement prepared once. A ticket deleted in between is left out.
-            ids = self.paginate_queryset(queryset.values_list("pk", flat=True))
-            rows = {t.pk: t for t in tickets.filter(pk__hd_any=ids)} if ids else {}
-            page = [rows[pk] for pk in ids if pk in rows]
+        if pages_by_id(queryset):  # a broad search (helpdesk.search.pages_by_id)
+            page = rows_by_id(tickets, self.paginate_queryset(queryset.values_list("pk", flat=True)))
         else:
             page = self.paginate_queryset(queryset)
         return self.get_paginated_response([ticket_data(t, fields=select) for t in page])

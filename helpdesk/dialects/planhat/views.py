@@ -22,6 +22,7 @@ from ...conf import helpdesk_settings
 from ...limits import parse_id
 from ...models import StatusChange
 from ...permissions import can_delete_ticket
+from ...search import pages_by_id, rows_by_id
 from .auth import AUTHENTICATION_CLASSES
 from .filters import PlanhatPagination, PlanhatTicketFilterSet
 from .serializers import ticket_object
@@ -73,7 +74,12 @@ class TicketsView(BulkUpsertMixin, PlanhatView):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         queryset = filterset.filter_queryset(filterset.queryset)
-        page = self.pagination_class().paginate_queryset(queryset, request, view=self)
+        paginator = self.pagination_class()
+        if pages_by_id(queryset):  # a broad search: the ids first, then their rows
+            page = rows_by_id(filterset.queryset,
+                              paginator.paginate_queryset(queryset.values_list("pk", flat=True), request, view=self))
+        else:
+            page = paginator.paginate_queryset(queryset, request, view=self)
         return Response([ticket_object(t, filterset.selected) for t in page])
 
     def put(self, request: Request, *args: Any, **kwargs: Any) -> Response:

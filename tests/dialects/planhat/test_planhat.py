@@ -266,3 +266,21 @@ class TestAuth:
         assert agent_api.get("/planhat/companies").status_code == 404
         assert agent_api.post(URL, {}, format="json").status_code == 405
         assert agent_api.get(f"{URL}/1").status_code == 405
+
+
+@pytest.mark.parametrize(("params", "rows"), [({}, 4), ({"sort": "createDate"}, 4), ({"limit": 1, "offset": 1}, 1),
+                                            ({"select": "subject,status"}, 4), ({"limit": 2, "offset": 9}, 0)])
+def test_a_broad_search_lists_what_a_narrow_one_does(agent_api, department, acme, monkeypatch, params, rows):
+    # Past MAX_MATCHED_IDS on PostgreSQL the page is read as ids, then rows by id
+    # (helpdesk.search.pages_by_id); the objects, their order and the paging must not change.
+    from helpdesk import search
+
+    for i in range(4):
+        factories.TicketFactory(client=acme, department=department, subject=f"Refund {i}")
+    factories.TicketFactory(client=acme, department=department, subject="Unrelated")
+    narrow = agent_api.get(URL, {"search": "refund", **params})
+    monkeypatch.setattr(search, "MAX_MATCHED_IDS", 0)
+    broad = agent_api.get(URL, {"search": "refund", **params})
+    assert broad.status_code == narrow.status_code == 200
+    assert broad.json() == narrow.json()
+    assert len(narrow.json()) == rows

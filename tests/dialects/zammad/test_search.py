@@ -97,3 +97,19 @@ def test_odd_numbers_are_no_500(zapi, tickets, query):
                                   "ticket_articles/" + "9" * 5000, "tickets/" + "9" * 5000])
 def test_odd_ids_in_urls_are_404(zapi, path):
     assert zapi.get(f"{BASE}/{path}").status_code == 404
+
+
+@pytest.mark.parametrize(("query", "rows"), [("", 3), ("&expand=true", 3), ("&per_page=2&page=2&sort_by=id&order_by=asc", 1),
+                                           ("&per_page=2&page=5", 0)])
+def test_a_broad_search_answers_what_a_narrow_one_does(zapi, tickets, monkeypatch, query, rows):
+    # Past MAX_MATCHED_IDS on PostgreSQL the page is read as ids, then rows by id
+    # (helpdesk.search.pages_by_id); the tickets, their order, the assets and the count stay.
+    from helpdesk import search
+
+    narrow = zapi.get(f"{BASE}/tickets/search?query=printer{query}")
+    monkeypatch.setattr(search, "MAX_MATCHED_IDS", 0)
+    broad = zapi.get(f"{BASE}/tickets/search?query=printer{query}")
+    assert broad.status_code == narrow.status_code == 200
+    assert broad.json() == narrow.json()
+    found = narrow.json() if query == "&expand=true" else narrow.json()["tickets"]
+    assert len(found) == rows

@@ -238,9 +238,13 @@ class TicketSearch(ZammadView):
 
     def get(self, request: Request) -> Response:
         offset, limit = self.page(default=50, most=200)
-        queryset = self.filtered(self.tickets(), str(request.query_params.get("query", "")))
+        tickets = self.tickets()
+        queryset = self.filtered(tickets, str(request.query_params.get("query", "")))
         queryset = self.order(queryset, sort="updated_at", direction="desc")
-        page = list(queryset[offset:offset + limit])
+        if search.pages_by_id(queryset):  # a broad search: the ids first, then their rows
+            page = search.rows_by_id(tickets, list(queryset.values_list("pk", flat=True)[offset:offset + limit]))
+        else:
+            page = list(queryset[offset:offset + limit])
         prefetch_related_objects(page, "client__domains")
         if self.expand():
             return Response([z.ticket_data(t, user=request.user, expand=True) for t in page])
